@@ -1,0 +1,49 @@
+// swift-tools-version:5.9
+// EfficientTrack: real-time single-object tracking on CPUs.
+import PackageDescription
+import Foundation
+
+// Hot loops live in CKernels (C intrinsics behind `target` attributes plus runtime dispatch), so
+// the package is correct and fast without flags. Swift code gets AVX2/FMA code generation on
+// x86_64 unless ETRACK_PORTABLE=1 (for CPUs without AVX2); see docs/cpu-performance notes in
+// README. Without these flags Swift lowers SIMD FMA to libm calls (~150x slower).
+#if arch(x86_64)
+let portable = ProcessInfo.processInfo.environment["ETRACK_PORTABLE"] == "1"
+let simdSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-Xcc", "-mavx2", "-Xcc", "-mfma"])]
+#else
+let simdSwift: [SwiftSetting] = []
+#endif
+
+let package = Package(
+    name: "EfficientTrack",
+    platforms: [.macOS(.v13), .iOS(.v16)],
+    products: [
+        .library(name: "EfficientTrack", targets: ["ETCore", "ETImage", "ETONNX", "ETTracking", "ETEvaluation"]),
+        .executable(name: "etrack", targets: ["etrack"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .target(name: "ETCore", dependencies: ["CKernels"], swiftSettings: simdSwift),
+        .target(name: "ETImage", dependencies: ["ETCore", "CTurboJPEG", "CPNG"], swiftSettings: simdSwift),
+        .target(name: "ETONNX", dependencies: ["ETCore"], swiftSettings: simdSwift),
+        .target(name: "ETTracking", dependencies: ["ETCore", "ETImage", "ETONNX"], swiftSettings: simdSwift),
+        .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage"], swiftSettings: simdSwift),
+        .executableTarget(name: "etrack", dependencies: [
+            "ETCore", "ETImage", "ETONNX", "ETTracking", "ETEvaluation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: simdSwift),
+        .testTarget(name: "ETCoreTests", dependencies: ["ETCore"]),
+        .testTarget(name: "ETImageTests", dependencies: ["ETImage"]),
+        .testTarget(name: "ETONNXTests", dependencies: ["ETONNX"]),
+        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking"]),
+        .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation"]),
+        .testTarget(name: "etrackTests", dependencies: ["etrack"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// Evaluation toolkit: datasets, resumable OPE runner, metrics, reports. (See issue 4.)

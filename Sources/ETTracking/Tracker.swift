@@ -1,0 +1,39 @@
+import ETImage
+
+/// How sure a tracker is that it still follows the target.
+public enum TrackingState: String, Sendable, Codable {
+    /// The target is followed with good confidence.
+    case tracking
+    /// The box is reported, but the tracker may be on a distractor or the target is partly hidden.
+    case uncertain
+    /// The target is not visible in the search region; the box is the last good one.
+    case lost
+}
+
+/// What `update` returns for one frame.
+public struct TrackingResult: Equatable, Sendable {
+    /// The box in frame pixels (always finite, width and height >= 0).
+    public var box: BoundingBox
+    /// The model's own score at the chosen location (its meaning depends on the model).
+    public var rawScore: Double
+    /// A confidence in [0, 1]: low when the target is gone.
+    public var confidence: Double
+    public var state: TrackingState
+    /// False when the target is lost.
+    public var ok: Bool { state != .lost }
+
+    public init(box: BoundingBox, rawScore: Double, confidence: Double, state: TrackingState) {
+        self.box = box; self.rawScore = rawScore; self.confidence = confidence; self.state = state
+    }
+}
+
+/// A single-object tracker: initialise on a frame and a box, then update once per frame.
+///
+/// Thread-safety: a tracker instance holds per-target state and must be confined to one thread
+/// at a time. The model it runs may be shared by many trackers (see each tracker's docs).
+public protocol SingleObjectTracker: AnyObject {
+    /// Starts tracking the object inside `box` on `frame`. Throws on invalid boxes or frames.
+    func initialize(frame: Image, box: BoundingBox) throws
+    /// Finds the object in the next frame.
+    func update(frame: Image) throws -> TrackingResult
+}
