@@ -1,1 +1,0 @@
-// Evaluation toolkit: datasets, resumable OPE runner, metrics, reports. (See issue 4.)
