@@ -1,0 +1,127 @@
+/// Shape arithmetic shared by planning (shape inference) and constant folding.
+enum ShapeMath {
+    struct Failure: Error { var message: String }
+
+    static func normalizeAxis(_ axis: Int, rank: Int) throws -> Int {
+        let a = axis < 0 ? axis + rank : axis
+        guard a >= 0 && a < max(rank, 1) else { throw Failure(message: "axis \(axis) is out of range for rank \(rank)") }
+        return a
+    }
+
+    /// NumPy broadcasting of two shapes.
+    static func broadcast(_ a: [Int], _ b: [Int]) throws -> [Int] {
+        let r = max(a.count, b.count)
+        var out = [Int](repeating: 1, count: r)
+        for i in 0..<r {
+            let da = i < r - a.count ? 1 : a[i - (r - a.count)]
+            let db = i < r - b.count ? 1 : b[i - (r - b.count)]
+            guard da == db || da == 1 || db == 1 else { throw Failure(message: "shapes \(a) and \(b) do not broadcast") }
+            out[i] = da == 1 ? db : da
+        }
+        return out
+    }
+
+    /// Strides of `shape` right-aligned into `rank` dims, 0 where the dim is broadcast.
+    static func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
+        let r = out.count
+        let st = Tensor_strides(shape)
+        var s = [Int](repeating: 0, count: r)
+        for i in 0..<shape.count {
+            let o = i + (r - shape.count)
+            s[o] = shape[i] == 1 && out[o] != 1 ? 0 : st[i]
+        }
+        return s
+    }
+
+    static func Tensor_strides(_ shape: [Int]) -> [Int] {
+        var s = [Int](repeating: 1, count: shape.count)
+        var acc = 1
+        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
+        return s
+    }
+
+    /// ONNX Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
+    static func reshape(_ input: [Int], to spec: [Int], allowZero: Bool) throws -> [Int] {
+        var out = spec
+        let total = input.reduce(1, *)
+        var inferred: Int? = nil
+        for (i, d) in spec.enumerated() {
+            if d == 0 && !allowZero {
+                guard i < input.count else { throw Failure(message: "reshape spec \(spec): 0 at position \(i) has no input dim") }
+                out[i] = input[i]
+            } else if d == -1 {
+                guard inferred == nil else { throw Failure(message: "reshape spec \(spec) has two -1") }
+                inferred = i
+            } else if d < -1 {
+                throw Failure(message: "reshape spec \(spec) has a negative dim")
+            }
+        }
+        if let k = inferred {
+            let known = out.enumerated().filter { $0.offset != k }.map(\.element).reduce(1, *)
+            guard known > 0, total % known == 0 else { throw Failure(message: "cannot reshape \(input) to \(spec)") }
+            out[k] = total / known
+        }
+        guard out.reduce(1, *) == total else { throw Failure(message: "cannot reshape \(input) (\(total) elements) to \(spec)") }
+        return out
+    }
+
+    /// For each output element (row-major), the index of the input element it copies.
+    /// Used for Transpose and Slice, both at run time (tiny tensors in these models) and when folding.
+    static func transposeIndexMap(_ shape: [Int], perm: [Int]) -> (shape: [Int], map: [Int32]) {
+        let outShape = perm.map { shape[$0] }
+        let inStrides = Tensor_strides(shape)
+        let permStrides = perm.map { inStrides[$0] }
+        return (outShape, indexMap(outShape, strides: permStrides, base: 0))
+    }
+
+    /// Normalised (start, step, count) per axis for ONNX Slice, clamped as the spec says.
+    static func slice(_ shape: [Int], starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?) throws -> (shape: [Int], map: [Int32]) {
+        let r = shape.count
+        let axesN = try (axes ?? Array(0..<starts.count)).map { try normalizeAxis($0, rank: r) }
+        guard starts.count == ends.count, axesN.count == starts.count, (steps?.count ?? starts.count) == starts.count else {
+            throw Failure(message: "slice starts/ends/axes/steps lengths differ")
+        }
+        var begin = [Int](repeating: 0, count: r), step = [Int](repeating: 1, count: r), outShape = shape
+        for (i, ax) in axesN.enumerated() {
+            let d = shape[ax], st = steps?[i] ?? 1
+            guard st != 0 else { throw Failure(message: "slice step 0") }
+            var s = starts[i], e = ends[i]
+            if s < 0 { s += d }
+            if e < 0 { e += d }
+            if st > 0 {
+                s = min(max(s, 0), d); e = min(max(e, 0), d)
+                outShape[ax] = max(0, (e - s + st - 1) / st)
+            } else {
+                s = min(max(s, -1), d - 1); e = min(max(e, -1), d - 1)
+                outShape[ax] = max(0, (s - e + (-st) - 1) / (-st))
+            }
+            begin[ax] = s; step[ax] = st
+        }
+        let inStrides = Tensor_strides(shape)
+        var base = 0
+        for a in 0..<r { base += begin[a] * inStrides[a] }
+        let strides = (0..<r).map { inStrides[$0] * step[$0] }
+        return (outShape, indexMap(outShape, strides: strides, base: base))
+    }
+
+    private static func indexMap(_ outShape: [Int], strides: [Int], base: Int) -> [Int32] {
+        let n = outShape.reduce(1, *)
+        var map = [Int32](repeating: 0, count: n)
+        guard n > 0 else { return map }
+        var idx = [Int](repeating: 0, count: outShape.count)
+        var src = base
+        for o in 0..<n {
+            map[o] = Int32(src)
+            var d = outShape.count - 1
+            while d >= 0 {
+                idx[d] += 1
+                src += strides[d]
+                if idx[d] < outShape[d] { break }
+                src -= strides[d] * idx[d]
+                idx[d] = 0
+                d -= 1
+            }
+        }
+        return map
+    }
+}

@@ -1,0 +1,69 @@
+import ETCore
+
+/// A broadcast of two operands, with dims merged where both operands step alike.
+struct BroadcastPlan {
+    var dims: [Int]
+    var aStrides: [Int]
+    var bStrides: [Int]
+
+    init(a: [Int], b: [Int], out: [Int]) {
+        let sa = ShapeMath.broadcastStrides(a, to: out), sb = ShapeMath.broadcastStrides(b, to: out)
+        var d: [Int] = [], x: [Int] = [], y: [Int] = []
+        for i in 0..<out.count where out[i] != 1 {
+            // Merge with the previous dim when both operands are contiguous across the boundary.
+            if let last = d.last, x.last! == sa[i] * out[i], y.last! == sb[i] * out[i] {
+                d[d.count - 1] = last * out[i]
+                x[x.count - 1] = sa[i]; y[y.count - 1] = sb[i]
+            } else {
+                d.append(out[i]); x.append(sa[i]); y.append(sb[i])
+            }
+        }
+        if d.isEmpty { d = [1]; x = [0]; y = [0] }
+        dims = d; aStrides = x; bStrides = y
+    }
+}
+
+/// What a step computes; everything shape-dependent is resolved when the plan is built.
+enum StepKind {
+    case conv(Conv2D, inH: Int, inW: Int)
+    /// Convolution whose weight is computed at run time (NanoTrack v3's depthwise correlation).
+    case convDynamic(Conv2DParameters, Activation, inH: Int, inW: Int, hasBias: Bool)
+    /// C[m×n] = act(alpha·op(A)·op(B) + beta·C); `biasVector` when C is a length-n vector (beta 1).
+    case gemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
+              activation: Activation, cMode: GemmCMode)
+    /// Batched matmul: per batch, element offsets of A, B and the output.
+    case matMul(m: Int, n: Int, k: Int, batches: [(Int, Int, Int)], activation: Activation)
+    case binary(BinaryOp, BroadcastPlan)
+    case unary(UnaryOp, count: Int)
+    case globalAveragePool(channels: Int, spatial: Int)
+    /// Output element i copies input element map[i] (Transpose, Slice).
+    case gather(map: [Int32])
+    /// Concatenation: `outer` blocks, each the inputs' chunks in order.
+    case concat(outer: Int, chunks: [Int])
+    case softmax(outer: Int, axis: Int, inner: Int)
+    case layerNorm(rows: Int, cols: Int, epsilon: Float, hasBias: Bool)
+    /// y = x·scale[c] + shift[c], per channel (an unfused BatchNormalization).
+    case affine(channels: Int, spatial: Int, scale: [Float], shift: [Float])
+    case copy(count: Int)
+}
+
+enum GemmCMode {
+    case none
+    /// C is a vector added to every row (input index 2).
+    case rowVector
+    /// C broadcasts by the given plan; added as beta·C before the product.
+    case broadcast(BroadcastPlan)
+}
+
+/// One executable step: the op, where its inputs and output live, and their shapes.
+struct Step {
+    var node: String
+    var opName: String
+    var kind: StepKind
+    /// Storage ids of the inputs (-1 for an absent optional input).
+    var inputs: [Int]
+    var output: Int
+    var outputShape: [Int]
+    /// Multiply-accumulates of this step (for profiles).
+    var macs: Int
+}
