@@ -141,115 +141,144 @@ struct PaddedWindow {
         for i in 0..<count { for c in 0..<channels { dst[i * channels + c] = padding[c] } }
     }
 
-    /// The general case: horizontal pass per needed window row (cached two at a time), then
-    /// the vertical pass with OpenCV's rounding.
+    /// The general case: horizontal pass per needed window row (two rows cached), then the
+    /// vertical pass with OpenCV's rounding.
     func resizeLinear(outWidth OW: Int, outHeight OH: Int, into output: UnsafeMutablePointer<UInt8>) {
         let C = channels
         let xt = LinearTaps(source: width, destination: OW, clampWeights: true)
         let yt = LinearTaps(source: height, destination: OH, clampWeights: false)
-        let areaHalfEven = C == 2 && width == 2 * OW && height == 2 * OH
         let n = OW * C
-
-        // Per output column: byte offsets of both taps in a frame row, and the columns
-        // [fastLo, fastHi) whose taps both lie inside the frame.
-        var off0 = [Int](repeating: 0, count: OW), off1 = [Int](repeating: 0, count: OW)
-        var inside0 = [Bool](repeating: false, count: OW), inside1 = [Bool](repeating: false, count: OW)
-        var fastLo = OW, fastHi = OW
+        var taps = [ColumnTap](repeating: ColumnTap(off0: 0, off1: 0, w0: 0, w1: 0), count: OW)
         for d in 0..<OW {
             let c0 = xt.index[d], c1 = min(c0 + 1, width - 1)
-            let f0 = x + c0, f1 = x + c1
-            off0[d] = f0 * C; off1[d] = f1 * C
-            inside0[d] = f0 >= 0 && f0 < frameWidth
-            inside1[d] = f1 >= 0 && f1 < frameWidth
-            if inside0[d] && inside1[d] {
-                if fastLo == OW { fastLo = d }
-                fastHi = d + 1
-            }
+            taps[d] = ColumnTap(off0: (x + c0) * C, off1: (x + c1) * C, w0: xt.w0[d], w1: xt.w1[d])
+        }
+        // Columns [fastLo, fastHi) read both taps inside the frame; of those, [fastLo, wideHi)
+        // also keep clear of the last frame column, so a 4-byte load stays inside the row.
+        let rowBytes = frameWidth * C
+        var fastLo = OW, fastHi = OW, wideHi = OW
+        for d in 0..<OW where taps[d].off0 >= 0 && taps[d].off1 < rowBytes {
+            if fastLo == OW { fastLo = d }
+            fastHi = d + 1
         }
         if fastLo == OW { fastHi = OW }
+        wideHi = fastLo
+        while wideHi < fastHi && taps[wideHi].off1 + 4 <= rowBytes { wideHi += 1 }
 
-        // Two cached horizontal rows (Int32, OW*C each) and which window rows they hold.
-        let rows = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * n)
-        defer { rows.deallocate() }
-        var held = [Int.min, Int.min]
-        var paddingRow: UnsafeMutablePointer<Int32>? = nil
-        defer { paddingRow?.deallocate() }
-
-        xt.w0.withUnsafeBufferPointer { a0 in
-        xt.w1.withUnsafeBufferPointer { a1 in
-        off0.withUnsafeBufferPointer { o0 in
-        off1.withUnsafeBufferPointer { o1 in
-        padding.withUnsafeBufferPointer { pad in
-            func horizontal(_ r: Int, into D: UnsafeMutablePointer<Int32>) {
-                guard let src = row(r) else {
-                    if paddingRow == nil {
-                        let p = UnsafeMutablePointer<Int32>.allocate(capacity: n)
-                        for d in 0..<OW {
-                            for c in 0..<C { p[d * C + c] = Int32(pad[c]) * a0[d] + Int32(pad[c]) * a1[d] }
+        var h = HorizontalRows(n: n)
+        defer { h.deallocate() }
+        let areaHalfEven = C == 2 && width == 2 * OW && height == 2 * OH
+        taps.withUnsafeBufferPointer { tp in
+            padding.withUnsafeBufferPointer { pad in
+                let ranges = ColumnRanges(fastLo: fastLo, fastHi: fastHi, wideHi: wideHi, count: OW)
+                for dy in 0..<OH {
+                    let sy = yt.index[dy]
+                    let r0 = min(max(sy, 0), height - 1), r1 = min(max(sy + 1, 0), height - 1)
+                    let D0 = h.buffer(for: r0, keep: r1) { horizontal(row($0), tp.baseAddress!, ranges, pad, $1) }
+                    let D1 = h.buffer(for: r1, keep: r0) { horizontal(row($0), tp.baseAddress!, ranges, pad, $1) }
+                    let out = output + dy * n
+                    if areaHalfEven {
+                        // 2-channel exact 2x is INTER_AREA: 4-pixel sum, mean rounded half to even.
+                        for i in 0..<n {
+                            let s = (D0[i] &+ D1[i]) >> 10
+                            out[i] = UInt8(truncatingIfNeeded: (s &+ 1 &+ ((s >> 2) & 1)) >> 2)
                         }
-                        paddingRow = p
-                    }
-                    D.update(from: paddingRow!, count: n)
-                    return
-                }
-                @inline(__always) func edge(_ d: Int) {
-                    for c in 0..<C {
-                        let p0 = inside0[d] ? src[o0[d] + c] : pad[c]
-                        let p1 = inside1[d] ? src[o1[d] + c] : pad[c]
-                        D[d * C + c] = Int32(p0) * a0[d] + Int32(p1) * a1[d]
+                    } else {
+                        verticalLinear(D0, D1, yt.w0[dy], yt.w1[dy], out, n)
                     }
                 }
-                for d in 0..<fastLo { edge(d) }
-                switch C {
-                case 3:
-                    for d in fastLo..<fastHi {
-                        let s0 = src + o0[d], s1 = src + o1[d], w0 = a0[d], w1 = a1[d]
-                        let out = D + 3 * d
-                        out[0] = Int32(s0[0]) &* w0 &+ Int32(s1[0]) &* w1
-                        out[1] = Int32(s0[1]) &* w0 &+ Int32(s1[1]) &* w1
-                        out[2] = Int32(s0[2]) &* w0 &+ Int32(s1[2]) &* w1
-                    }
-                case 1:
-                    for d in fastLo..<fastHi {
-                        D[d] = Int32(src[o0[d]]) &* a0[d] &+ Int32(src[o1[d]]) &* a1[d]
-                    }
-                default:
-                    for d in fastLo..<fastHi {
-                        let s0 = src + o0[d], s1 = src + o1[d], w0 = a0[d], w1 = a1[d]
-                        for c in 0..<C { D[d * C + c] = Int32(s0[c]) &* w0 &+ Int32(s1[c]) &* w1 }
-                    }
-                }
-                for d in fastHi..<OW { edge(d) }
             }
+        }
+    }
 
-            /// The buffer holding window row `r`, computing it into a slot other than `keep`.
-            func buffer(for r: Int, keep: Int) -> UnsafeMutablePointer<Int32> {
-                if held[0] == r { return rows }
-                if held[1] == r { return rows + n }
-                let slot = held[0] == keep ? 1 : 0
-                horizontal(r, into: rows + slot * n)
-                held[slot] = r
-                return rows + slot * n
+    /// One horizontal pass: `D[d*C + c] = p(tap0) * w0 + p(tap1) * w1`, with out-of-frame taps
+    /// (or a nil row) reading `pad`.
+    @inline(__always)
+    private func horizontal(_ src: UnsafePointer<UInt8>?, _ taps: UnsafePointer<ColumnTap>, _ r: ColumnRanges,
+                            _ pad: UnsafeBufferPointer<UInt8>, _ D: UnsafeMutablePointer<Int32>) {
+        let C = channels, rowBytes = frameWidth * C
+        guard let src else {
+            for d in 0..<r.count {
+                let t = taps[d]
+                for c in 0..<C { D[d * C + c] = Int32(pad[c]) &* t.w0 &+ Int32(pad[c]) &* t.w1 }
             }
+            return
+        }
+        @inline(__always) func edge(_ d: Int) {
+            let t = taps[d]
+            for c in 0..<C {
+                let p0 = t.off0 >= 0 && t.off0 < rowBytes ? src[t.off0 + c] : pad[c]
+                let p1 = t.off1 >= 0 && t.off1 < rowBytes ? src[t.off1 + c] : pad[c]
+                D[d * C + c] = Int32(p0) &* t.w0 &+ Int32(p1) &* t.w1
+            }
+        }
+        for d in 0..<r.fastLo { edge(d) }
+        var d = r.fastLo
+        if C == 3 || C == 4 {
+            // 4-byte loads and 4-lane stores; for C = 3 the 4th lane lands in the next column's
+            // slot (rewritten next) or in the slack element at the end of D.
+            while d < r.wideHi {
+                let t = taps[d]
+                let p0 = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(src + t.off0).loadUnaligned(as: SIMD4<UInt8>.self))
+                let p1 = SIMD4<Int32>(truncatingIfNeeded: UnsafeRawPointer(src + t.off1).loadUnaligned(as: SIMD4<UInt8>.self))
+                let v = p0 &* SIMD4(repeating: t.w0) &+ p1 &* SIMD4(repeating: t.w1)
+                UnsafeMutableRawPointer(D + d * C).storeBytes(of: v, as: SIMD4<Int32>.self)
+                d += 1
+            }
+        } else if C == 1 {
+            while d < r.fastHi {
+                let t = taps[d]
+                D[d] = Int32(src[t.off0]) &* t.w0 &+ Int32(src[t.off1]) &* t.w1
+                d += 1
+            }
+        }
+        while d < r.fastHi {
+            let t = taps[d]
+            for c in 0..<C { D[d * C + c] = Int32(src[t.off0 + c]) &* t.w0 &+ Int32(src[t.off1 + c]) &* t.w1 }
+            d += 1
+        }
+        for d in r.fastHi..<r.count { edge(d) }
+    }
+}
 
-            for dy in 0..<OH {
-                let sy = yt.index[dy]
-                let r0 = min(max(sy, 0), height - 1), r1 = min(max(sy + 1, 0), height - 1)
-                let D0 = buffer(for: r0, keep: r1)
-                let D1 = buffer(for: r1, keep: r0)
-                let b0 = yt.w0[dy], b1 = yt.w1[dy]
-                let out = output + dy * n
-                if areaHalfEven {
-                    // 2-channel exact 2x: sum of 4 pixels, mean rounded half to even.
-                    for i in 0..<n {
-                        let s = (D0[i] &+ D1[i]) >> 10
-                        out[i] = UInt8(truncatingIfNeeded: (s &+ 1 &+ ((s >> 2) & 1)) >> 2)
-                    }
-                } else {
-                    verticalLinear(D0, D1, b0, b1, out, n)
-                }
-            }
-        }}}}}
+/// Both taps of one output column: byte offsets into a frame row (may be outside it) and
+/// fixed-point weights.
+struct ColumnTap {
+    var off0: Int, off1: Int
+    var w0: Int32, w1: Int32
+}
+
+/// Output columns by how their taps can be read (see `resizeLinear`).
+struct ColumnRanges {
+    var fastLo: Int, fastHi: Int, wideHi: Int, count: Int
+}
+
+/// Two cached horizontal-pass rows (OW*C Int32 each, plus slack for 4-lane stores) and the
+/// window rows they hold. Consecutive output rows mostly share source rows when upscaling.
+struct HorizontalRows {
+    let n: Int
+    let storage: UnsafeMutablePointer<Int32>
+    var held = (Int.min, Int.min)
+
+    init(n: Int) {
+        self.n = n
+        storage = .allocate(capacity: 2 * (n + 4))
+    }
+
+    func deallocate() { storage.deallocate() }
+
+    /// The buffer holding window row `r`, computing it (with `fill`) into the slot that does
+    /// not hold row `keep`.
+    @inline(__always)
+    mutating func buffer(for r: Int, keep: Int,
+                         fill: (Int, UnsafeMutablePointer<Int32>) -> Void) -> UnsafeMutablePointer<Int32> {
+        if held.0 == r { return storage }
+        if held.1 == r { return storage + (n + 4) }
+        let slot = held.0 == keep ? 1 : 0
+        let D = storage + slot * (n + 4)
+        fill(r, D)
+        if slot == 0 { held.0 = r } else { held.1 = r }
+        return D
     }
 }
 
