@@ -32,14 +32,21 @@ enum Fixtures {
     }
 
     /// Reference cases from scripts/reference/onnx_cases.py (ONNX Runtime), generated once per test run.
-    static let onnxCases: Result<[ReferenceCase], Error> = {
+    static let onnxCases: Result<[ReferenceCase], Error> = manifest.map { json in
+        (json["cases"] as! [[String: Any]]).map(ReferenceCase.init)
+    }
+
+    /// Paths of models the engine must reject, by case name.
+    static let badModels: Result<[String: String], Error> = manifest.map { $0["bad"] as! [String: String] }
+
+    private static let manifest: Result<[String: Any], Error> = {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-onnx-cases-\(getpid())").path
         do {
             let script = repoRoot.appendingPathComponent("scripts/reference/onnx_cases.py").path
             let (status, out) = try run(["python3", script, dir, "--models", models.path])
             guard status == 0 else { throw NSError(domain: "onnx_cases.py failed: \(out)", code: Int(status)) }
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/manifest.json"))) as! [String: Any]
-            return .success((json["cases"] as! [[String: Any]]).map(ReferenceCase.init))
+            return .success(json)
         } catch {
             return .failure(error)
         }

@@ -195,6 +195,35 @@ def nanotrack_cases(out, models):
     return cases
 
 
+def bad_models(out):
+    """Models the engine must reject with a clear error (file name, node, op)."""
+    d = os.path.join(out, "bad")
+    os.makedirs(d, exist_ok=True)
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+
+    def save(name, nodes, opset=17, inits=(), domain_opsets=()):
+        g = helper.make_graph(nodes, name, [x], [y], list(inits))
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)] + [helper.make_opsetid(dm, v) for dm, v in domain_opsets])
+        m.ir_version = 8
+        path = os.path.join(d, name + ".onnx")
+        onnx.save(m, path)
+        return path
+
+    return {
+        "unsupported_op": save("unsupported_op", [helper.make_node("Relu", ["x"], ["r"], name="ok_relu"),
+                                                  helper.make_node("Resize", ["r"], ["y"], name="the_resize")]),
+        "old_opset": save("old_opset", [helper.make_node("Relu", ["x"], ["y"], name="relu")], opset=3),
+        "custom_domain": save("custom_domain", [helper.make_node("Foo", ["x"], ["y"], name="foo", domain="com.example")],
+                              domain_opsets=[("com.example", 1)]),
+        "missing_input": save("missing_input", [helper.make_node("Add", ["x", "nowhere"], ["y"], name="add_missing")]),
+        "bad_weight_shape": save("bad_weight_shape", [helper.make_node("Conv", ["x", "w", "b"], ["y"], name="conv_bad")],
+                                 inits=[numpy_helper.from_array(f32(4, 3, 3, 3), "w"), numpy_helper.from_array(f32(5), "b")]),
+        "wrong_channels": save("wrong_channels", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv_ch")],
+                               inits=[numpy_helper.from_array(f32(4, 2, 3, 3), "w")]),
+    }
+
+
 def main():
     out = sys.argv[1]
     models = sys.argv[sys.argv.index("--models") + 1] if "--models" in sys.argv else \
@@ -202,7 +231,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     cases = op_cases(out) + [shape_chain_case(out)] + nanotrack_cases(out, models)
     with open(os.path.join(out, "manifest.json"), "w") as f:
-        json.dump({"onnxruntime": ort.__version__, "cases": cases}, f, indent=1)
+        json.dump({"onnxruntime": ort.__version__, "cases": cases, "bad": bad_models(out)}, f, indent=1)
     print(f"{len(cases)} cases written to {out}")
 
 

@@ -25,12 +25,16 @@ enum ConstantFolder {
             return with(a, shape: try PlanBuilder.viewShape(op, a.shape, x.count > 1 ? x[1]?.asInts : nil))
         case let .transpose(perm):
             let p = perm ?? Array((0..<a.shape.count).reversed())
+            try ShapeMath.checkPermutation(p, rank: a.shape.count)
             let (shape, map) = ShapeMath.transposeIndexMap(a.shape, perm: p)
             return gathered(a, shape: shape, map: map)
         case let .concat(axis):
             let parts = x.compactMap { $0 }
             guard parts.count == x.count else { return nil }
             let ax = try ShapeMath.normalizeAxis(axis, rank: a.shape.count)
+            for p in parts where p.shape.count != a.shape.count || (0..<a.shape.count).contains(where: { $0 != ax && p.shape[$0] != a.shape[$0] }) {
+                throw ShapeMath.Failure(message: "shapes \(parts.map(\.shape)) cannot be concatenated on axis \(axis)")
+            }
             var shape = a.shape
             shape[ax] = parts.map { $0.shape[ax] }.reduce(0, +)
             let outer = a.shape[..<ax].reduce(1, *)
@@ -63,6 +67,7 @@ enum ConstantFolder {
                            : ConstantValue(shape: a.shape, ints: a.ints ?? a.floats!.map { Int64($0) })
         case let .constantOfShape(value):
             let shape = a.asInts
+            _ = try ShapeMath.count(shape)
             return ConstantValue(shape: shape, floats: [Float](repeating: value, count: shape.reduce(1, *)))
         default:
             return nil

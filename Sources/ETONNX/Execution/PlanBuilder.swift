@@ -125,6 +125,7 @@ struct PlanBuilder {
             guard let axes = attrAxes ?? axesInput else { throw ShapeMath.Failure(message: "unsqueeze needs axes") }
             let r = shape.count + axes.count
             let n = try Set(axes.map { try ShapeMath.normalizeAxis($0, rank: r) })
+            guard n.count == axes.count else { throw ShapeMath.Failure(message: "repeated unsqueeze axes \(axes)") }
             var out: [Int] = [], it = shape.makeIterator()
             for i in 0..<r { out.append(n.contains(i) ? 1 : it.next()!) }
             return out
@@ -188,6 +189,9 @@ struct PlanBuilder {
             let shape = [1, p.outChannels, oh, ow]
             let macs = p.outChannels * oh * ow * (p.inChannels / p.groups) * p.kernelH * p.kernelW
             let hasBias = ins.count > 2 && !ins[2].isEmpty
+            if hasBias, try ShapeMath.count(try shapeOf(ins[2])) != p.outChannels {
+                throw ONNXError("bias has shape \(try shapeOf(ins[2])), expected \(p.outChannels) values")
+            }
             if let conv = model.preparedConvs[index] {
                 scratchCount = max(scratchCount, conv.scratchCount(inH: xs[2], inW: xs[3]))
                 emit(node, .conv(conv, inH: xs[2], inW: xs[3]), inputs: [x], shape: shape, macs: macs)
@@ -268,7 +272,7 @@ struct PlanBuilder {
         case let .transpose(perm):
             let (x, xs) = try tensor(ins[0])
             let p = perm ?? Array((0..<xs.count).reversed())
-            guard p.sorted() == Array(0..<xs.count) else { throw ONNXError("perm \(p) does not fit rank \(xs.count)") }
+            try ShapeMath.checkPermutation(p, rank: xs.count)
             let (shape, map) = ShapeMath.transposeIndexMap(xs, perm: p)
             emit(node, .gather(map: map), inputs: [x], shape: shape)
         case let .slice(starts, ends, axes):

@@ -40,6 +40,22 @@ enum ShapeMath {
         return s
     }
 
+    /// Product of dims; fails instead of overflowing on corrupt shapes.
+    static func count(_ shape: [Int]) throws -> Int {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { throw Failure(message: "negative dimension in \(shape)") }
+            let (r, o) = n.multipliedReportingOverflow(by: d)
+            guard !o, r <= 1 << 34 else { throw Failure(message: "shape \(shape) is too large") }
+            n = r
+        }
+        return n
+    }
+
+    static func checkPermutation(_ perm: [Int], rank: Int) throws {
+        guard perm.sorted() == Array(0..<rank) else { throw Failure(message: "perm \(perm) does not fit rank \(rank)") }
+    }
+
     /// ONNX Reshape: 0 copies the input dim (unless allowzero), -1 is inferred.
     static func reshape(_ input: [Int], to spec: [Int], allowZero: Bool) throws -> [Int] {
         var out = spec
@@ -57,11 +73,11 @@ enum ShapeMath {
             }
         }
         if let k = inferred {
-            let known = out.enumerated().filter { $0.offset != k }.map(\.element).reduce(1, *)
+            let known = try count(out.enumerated().filter { $0.offset != k }.map(\.element))
             guard known > 0, total % known == 0 else { throw Failure(message: "cannot reshape \(input) to \(spec)") }
             out[k] = total / known
         }
-        guard out.reduce(1, *) == total else { throw Failure(message: "cannot reshape \(input) (\(total) elements) to \(spec)") }
+        guard try count(out) == total else { throw Failure(message: "cannot reshape \(input) (\(total) elements) to \(spec)") }
         return out
     }
 

@@ -14,6 +14,7 @@ struct ConstantValue {
     init(shape: [Int], ints: [Int64]) { self.shape = shape; self.ints = ints }
 
     init(_ t: ONNXTensorProto) throws {
+        guard t.elementCount >= 0 else { throw ONNXError("tensor '\(t.name)' has impossible dims \(t.dims)") }
         shape = t.dims.map { Int($0) }
         if t.isFloatingPoint { floats = try t.floats() } else { ints = try t.int64s() }
     }

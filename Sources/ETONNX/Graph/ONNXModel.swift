@@ -188,6 +188,9 @@ public final class ONNXModel: @unchecked Sendable {
             let bias: [Float]? = n.inputs.count > 2 && !n.inputs[2].isEmpty ? constants[n.inputs[2]]?.floats : nil
             if n.inputs.count > 2 && !n.inputs[2].isEmpty && bias == nil { continue }  // runtime bias: dynamic path
             let p = try convParameters(node: n, attrs: attrs, weightShape: w.shape, inH: nil, inW: nil)
+            if let bias, bias.count != p.outChannels {
+                throw ONNXError("\(path): node '\(n.name)' (Conv): bias has \(bias.count) values, expected \(p.outChannels)")
+            }
             preparedConvs[i] = Conv2D(p, weight: wf, bias: bias, activation: activation)
         }
     }

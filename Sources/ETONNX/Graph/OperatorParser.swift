@@ -42,6 +42,7 @@ struct OperatorParser {
             guard k >= lo && k <= hi else { throw fail("expects \(lo)...\(hi) inputs, has \(k)") }
         }
 
+        guard !n.inputs.isEmpty, !n.outputs.isEmpty, !n.inputs[0].isEmpty else { throw fail("needs at least one input and one output") }
         switch n.opType {
         case "Conv":
             try needInputs(2, 3)

@@ -73,7 +73,16 @@ public struct ONNXTensorProto {
     /// The file the raw bytes live in (kept alive by this reference).
     var file: MappedFile? = nil
 
-    public var elementCount: Int { dims.reduce(1) { $0 * Int($1) } }
+    /// Element count, or -1 when the dims overflow (a corrupt file).
+    public var elementCount: Int {
+        var n = 1
+        for d in dims {
+            let (r, o) = n.multipliedReportingOverflow(by: Int(truncatingIfNeeded: d))
+            if o || r > 1 << 40 { return -1 }
+            n = r
+        }
+        return n
+    }
 
     private func rawBytes() -> UnsafeRawBufferPointer? {
         guard let r = rawRange, let file else { return nil }
