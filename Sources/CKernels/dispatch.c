@@ -1,4 +1,6 @@
-#include "ckernels.h"
+// Public entry points: pick the AVX2+FMA variant when the CPU has it, else the generic one.
+#include <stdatomic.h>
+#include "internal.h"
 
 int ck_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -10,5 +12,99 @@ int ck_has_avx2_fma(void) {
     return cached;
 #else
     return 0;
+#endif
+}
+
+#if defined(__x86_64__)
+#define CK_FAST ck_has_avx2_fma()
+#else
+#define CK_FAST 0
+#endif
+
+#if defined(__x86_64__)
+#define CK_DISPATCH(name, ...) \
+    do { if (CK_FAST) { name##_avx2(__VA_ARGS__); } else { name##_generic(__VA_ARGS__); } } while (0)
+#else
+#define CK_DISPATCH(name, ...) name##_generic(__VA_ARGS__)
+#endif
+
+void ck_sgemm_macro(long mc, long nc, long kc, const float *pa, const float *pb,
+                    float *c, long ldc, int load_c, const ck_epilogue *ep) {
+    CK_DISPATCH(ck_sgemm_macro, mc, nc, kc, pa, pb, c, ldc, load_c, ep);
+}
+
+void ck_sgemv_rows(long m, long k, const float *a, long lda, const float *x, long incx,
+                   float *y, long incy, int load_y) {
+    CK_DISPATCH(ck_sgemv_rows, m, k, a, lda, x, incx, y, incy, load_y);
+}
+
+void ck_sgemv_cols(long n, long k, const float *x, long incx, const float *b, long ldb,
+                   float *y, int load_y) {
+    CK_DISPATCH(ck_sgemv_cols, n, k, x, incx, b, ldb, y, load_y);
+}
+
+void ck_activate(float *x, long n, const ck_activation *act) {
+    if (act->kind == CK_ACT_IDENTITY) return;
+    CK_DISPATCH(ck_activate, x, n, 0.0f, act);
+}
+
+void ck_bias_activate(float *x, long n, float bias, const ck_activation *act) {
+    CK_DISPATCH(ck_activate, x, n, bias, act);
+}
+
+long ck_depthwise_scratch_count(const ck_conv_geom *g) {
+    long rows, cols;
+    ck_dw_padded_size(g, &rows, &cols);
+    return rows * cols;
+}
+
+void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float *in,
+                         const float *w, const float *bias, const ck_activation *act,
+                         float *out, float *scratch) {
+#if defined(__x86_64__)
+    if (CK_FAST && ck_depthwise_conv2d_avx2(c0, count, g, in, w, bias, act, out, scratch)) return;
+#endif
+    ck_depthwise_conv2d_generic(c0, count, g, in, w, bias, act, out, scratch);
+}
+
+void ck_softmax_rows(long rows, long cols, float *x, long ld) {
+    CK_DISPATCH(ck_softmax_rows, rows, cols, x, ld);
+}
+
+void ck_layernorm_rows(long rows, long cols, const float *x, long ldx, const float *gamma,
+                       const float *beta, float eps, float *y, long ldy) {
+    CK_DISPATCH(ck_layernorm_rows, rows, cols, x, ldx, gamma, beta, eps, y, ldy);
+}
+
+void ck_mean_rows(long rows, long cols, const float *x, long ld, float *y) {
+    CK_DISPATCH(ck_mean_rows, rows, cols, x, ld, y);
+}
+
+long ck_atomic_load(const long *p) {
+    return atomic_load_explicit((const _Atomic long *)p, memory_order_seq_cst);
+}
+
+void ck_atomic_store(long *p, long v) {
+    atomic_store_explicit((_Atomic long *)p, v, memory_order_seq_cst);
+}
+
+long ck_atomic_fetch_add(long *p, long v) {
+    return atomic_fetch_add_explicit((_Atomic long *)p, v, memory_order_seq_cst);
+}
+
+long ck_atomic_exchange(long *p, long v) {
+    return atomic_exchange_explicit((_Atomic long *)p, v, memory_order_seq_cst);
+}
+
+int ck_atomic_cas(long *p, long expected, long desired) {
+    return atomic_compare_exchange_strong_explicit((_Atomic long *)p, &expected, desired,
+                                                   memory_order_seq_cst, memory_order_seq_cst);
+}
+
+void ck_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
 #endif
 }

@@ -1,10 +1,17 @@
+import CKernels
+
 /// The fast kernels the engine calls. Each has a plain twin in `ReferenceKernels` with the
 /// same signature, and tests compare the two at awkward sizes.
 ///
-/// Kernels take raw pointers, sizes and strides only: no allocation on the hot path, no
-/// errors, no tensor types.
+/// Kernels take raw pointers, sizes and strides only: no allocation on the hot path (per-thread
+/// packing buffers are created once per thread), no errors, no tensor types. The loops are C
+/// (CKernels: AVX2+FMA with runtime dispatch, portable fallback); blocking and threading are here.
 public enum Kernels {
     /// C[m×n] = (accumulate ? C : 0) + op(A)·op(B) (+ bias) then activation. See `ReferenceKernels.gemm`.
+    ///
+    /// Packed 6×16 SGEMM (KC 256, MC 96), bias and activation fused into the micro-kernel's store;
+    /// m == 1 or n == 1 go to GEMV kernels. With a pool of 2+ threads, jobs over ≈8 MFLOP are
+    /// split along N (or M when N is narrow).
     public static func gemm(m: Int, n: Int, k: Int,
                             a: UnsafePointer<Float>, lda: Int, transA: Bool,
                             b: UnsafePointer<Float>, ldb: Int, transB: Bool,
@@ -13,68 +20,76 @@ public enum Kernels {
                             bias: UnsafePointer<Float>? = nil, biasPerRow: Bool = false,
                             activation: Activation = .identity,
                             pool: ThreadPool = .serial) {
-        ReferenceKernels.gemm(m: m, n: n, k: k, a: a, lda: lda, transA: transA, b: b, ldb: ldb, transB: transB,
-                              c: c, ldc: ldc, accumulate: accumulate, bias: bias, biasPerRow: biasPerRow,
-                              activation: activation)
+        GEMMDriver.run(m: m, n: n, k: k, a: .strided(a, ld: lda, transposed: transA),
+                       b: .strided(b, ld: ldb, transposed: transB), c: c, ldc: ldc, accumulate: accumulate,
+                       bias: bias, biasPerRow: biasPerRow, activation: activation, pool: pool)
     }
 
-    /// Applies `activation` in place to `count` floats.
+    /// GEMM with a pre-packed left operand (`a.side == .left`, `a.rows == m`, `a.cols == k`),
+    /// e.g. convolution weights times an im2col matrix. Otherwise as `gemm(m:n:k:a:lda:…)`.
+    public static func gemm(m: Int, n: Int, k: Int,
+                            a: PackedMatrix,
+                            b: UnsafePointer<Float>, ldb: Int, transB: Bool,
+                            c: UnsafeMutablePointer<Float>, ldc: Int,
+                            accumulate: Bool = false,
+                            bias: UnsafePointer<Float>? = nil, biasPerRow: Bool = false,
+                            activation: Activation = .identity,
+                            pool: ThreadPool = .serial) {
+        precondition(a.side == .left && a.rows == m && a.cols == k,
+                     "Kernels.gemm: packed A is \(a.side) \(a.rows)×\(a.cols), expected left \(m)×\(k)")
+        GEMMDriver.run(m: m, n: n, k: k, a: .packed(a), b: .strided(b, ld: ldb, transposed: transB),
+                       c: c, ldc: ldc, accumulate: accumulate, bias: bias, biasPerRow: biasPerRow,
+                       activation: activation, pool: pool)
+    }
+
+    /// GEMM with a pre-packed right operand (`b.side == .right`, `b.rows == k`, `b.cols == n`),
+    /// e.g. ONNX Gemm/MatMul activations times constant weights. Otherwise as `gemm(m:n:k:a:lda:…)`.
+    public static func gemm(m: Int, n: Int, k: Int,
+                            a: UnsafePointer<Float>, lda: Int, transA: Bool,
+                            b: PackedMatrix,
+                            c: UnsafeMutablePointer<Float>, ldc: Int,
+                            accumulate: Bool = false,
+                            bias: UnsafePointer<Float>? = nil, biasPerRow: Bool = false,
+                            activation: Activation = .identity,
+                            pool: ThreadPool = .serial) {
+        precondition(b.side == .right && b.rows == k && b.cols == n,
+                     "Kernels.gemm: packed B is \(b.side) \(b.rows)×\(b.cols), expected right \(k)×\(n)")
+        GEMMDriver.run(m: m, n: n, k: k, a: .strided(a, ld: lda, transposed: transA), b: .packed(b),
+                       c: c, ldc: ldc, accumulate: accumulate, bias: bias, biasPerRow: biasPerRow,
+                       activation: activation, pool: pool)
+    }
+
+    /// Applies `activation` in place to `count` floats (AVX2; GELU uses scalar erf).
     public static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
-        if activation == .identity { return }
-        for i in 0..<count { x[i] = activation.apply(x[i]) }
+        if activation == .identity || count <= 0 { return }
+        var act = activation.ck
+        ck_activate(x, count, &act)
     }
 
+    /// x[i] = activation(x[i] + bias) in place: the epilogue of a channel plane.
+    public static func biasActivate(_ x: UnsafeMutablePointer<Float>, count: Int, bias: Float, _ activation: Activation) {
+        if count <= 0 || (bias == 0 && activation == .identity) { return }
+        var act = activation.ck
+        ck_bias_activate(x, count, bias, &act)
+    }
+
+    /// Softmax over the last axis of a [rows × cols] matrix, in place (vectorised exp, ≈1e-7
+    /// relative error against `expf`).
     public static func softmax(rows: Int, cols: Int, _ x: UnsafeMutablePointer<Float>) {
-        ReferenceKernels.softmax(rows: rows, cols: cols, x)
+        if rows <= 0 || cols <= 0 { return }
+        ck_softmax_rows(rows, cols, x, cols)
     }
 
+    /// LayerNorm over the last axis: y = (x - mean) / sqrt(var + eps) * gamma + beta. `y` may be `x`.
     public static func layerNorm(rows: Int, cols: Int, x: UnsafePointer<Float>, gamma: UnsafePointer<Float>?,
                                  beta: UnsafePointer<Float>?, epsilon: Float, y: UnsafeMutablePointer<Float>) {
-        ReferenceKernels.layerNorm(rows: rows, cols: cols, x: x, gamma: gamma, beta: beta, epsilon: epsilon, y: y)
+        if rows <= 0 || cols <= 0 { return }
+        ck_layernorm_rows(rows, cols, x, cols, gamma, beta, epsilon, y, cols)
     }
 
+    /// Mean over each channel's H·W plane: [C × HW] → [C].
     public static func globalAveragePool(channels: Int, spatial: Int, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        ReferenceKernels.globalAveragePool(channels: channels, spatial: spatial, x: x, y: y)
-    }
-}
-
-/// A convolution with prepared weights (packed once at load), for batch-1 NCHW inputs of any size.
-///
-/// Thread-safety: immutable after `init`; `forward` may be called from several threads at once
-/// as long as each call has its own `output` and `scratch`.
-public final class Conv2D: @unchecked Sendable {
-    public let parameters: Conv2DParameters
-    public let activation: Activation
-    /// OIHW weights as given.
-    public let weight: [Float]
-    public let bias: [Float]?
-
-    public init(_ parameters: Conv2DParameters, weight: [Float], bias: [Float]?, activation: Activation = .identity) {
-        precondition(weight.count == parameters.weightCount, "Conv2D: \(parameters) needs \(parameters.weightCount) weights, got \(weight.count)")
-        precondition(bias == nil || bias!.count == parameters.outChannels, "Conv2D: bias count")
-        self.parameters = parameters
-        self.activation = activation
-        self.weight = weight
-        self.bias = bias
-    }
-
-    /// Floats of scratch memory `forward` needs for an `inH × inW` input.
-    public func scratchCount(inH: Int, inW: Int) -> Int { 0 }
-
-    /// output[outC × oH × oW] = conv(input[inC × inH × inW]).
-    public func forward(input: UnsafePointer<Float>, inH: Int, inW: Int,
-                        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
-                        pool: ThreadPool = .serial) {
-        weight.withUnsafeBufferPointer { w in
-            if let bias {
-                bias.withUnsafeBufferPointer { b in
-                    ReferenceKernels.conv2d(parameters, input: input, inH: inH, inW: inW, weight: w.baseAddress!,
-                                            bias: b.baseAddress!, activation: activation, output: output)
-                }
-            } else {
-                ReferenceKernels.conv2d(parameters, input: input, inH: inH, inW: inW, weight: w.baseAddress!,
-                                        bias: nil, activation: activation, output: output)
-            }
-        }
+        if channels <= 0 || spatial <= 0 { return }
+        ck_mean_rows(channels, spatial, x, spatial, y)
     }
 }

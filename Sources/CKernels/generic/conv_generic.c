@@ -1,0 +1,80 @@
+// Portable convolution helpers: im2col (used on every ISA), plane padding, generic depthwise.
+#include <string.h>
+#include "../internal.h"
+
+void ck_im2col(long channels, const ck_conv_geom *g, const float *in, float *col, long ldcol) {
+    const long H = g->in_h, W = g->in_w, OH = g->out_h, OW = g->out_w;
+    for (long c = 0; c < channels; c++) {
+        const float *plane = in + c * H * W;
+        for (long ky = 0; ky < g->kernel_h; ky++) {
+            for (long kx = 0; kx < g->kernel_w; kx++) {
+                float *dst = col + ((c * g->kernel_h + ky) * g->kernel_w + kx) * ldcol;
+                long xoff = kx * g->dilation_w - g->pad_left;
+                // Output columns whose tap lands inside the row: [xa, xb).
+                long xa = 0, xb = OW;
+                while (xa < OW && xa * g->stride_w + xoff < 0) xa++;
+                while (xb > xa && (xb - 1) * g->stride_w + xoff >= W) xb--;
+                for (long oy = 0; oy < OH; oy++) {
+                    float *d = dst + oy * OW;
+                    long iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
+                    if (iy < 0 || iy >= H) {
+                        memset(d, 0, (size_t)OW * sizeof(float));
+                        continue;
+                    }
+                    const float *s = plane + iy * W + xoff;
+                    for (long ox = 0; ox < xa; ox++) d[ox] = 0;
+                    if (g->stride_w == 1) {
+                        if (xb > xa) memcpy(d + xa, s + xa, (size_t)(xb - xa) * sizeof(float));
+                    } else {
+                        for (long ox = xa; ox < xb; ox++) d[ox] = s[ox * g->stride_w];
+                    }
+                    for (long ox = xb; ox < OW; ox++) d[ox] = 0;
+                }
+            }
+        }
+    }
+}
+
+void ck_dw_pad_plane(const ck_conv_geom *g, const float *in, float *p, long rows, long cols) {
+    const long H = g->in_h, W = g->in_w;
+    long pl = g->pad_left;
+    long x0 = CK_MAX(0, -pl);                       // first input column that lands in p
+    long x1 = CK_MIN(W, cols - pl);                 // one past the last
+    for (long r = 0; r < rows; r++) {
+        float *d = p + r * cols;
+        long iy = r - g->pad_top;
+        if (iy < 0 || iy >= H || x1 <= x0) {
+            memset(d, 0, (size_t)cols * sizeof(float));
+            continue;
+        }
+        long lo = x0 + pl, hi = x1 + pl;            // destination span [lo, hi)
+        if (lo > 0) memset(d, 0, (size_t)lo * sizeof(float));
+        memcpy(d + lo, in + iy * W + x0, (size_t)(hi - lo) * sizeof(float));
+        if (hi < cols) memset(d + hi, 0, (size_t)(cols - hi) * sizeof(float));
+    }
+}
+
+void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, const float *in,
+                                 const float *w, const float *bias, const ck_activation *act,
+                                 float *out, float *scratch) {
+    long rows, cols;
+    ck_dw_padded_size(g, &rows, &cols);
+    const long KH = g->kernel_h, KW = g->kernel_w, OH = g->out_h, OW = g->out_w;
+    for (long c = c0; c < c0 + count; c++) {
+        ck_dw_pad_plane(g, in + c * g->in_h * g->in_w, scratch, rows, cols);
+        const float *wc = w + c * KH * KW;
+        float b = bias ? bias[c] : 0;
+        float *o = out + c * OH * OW;
+        for (long oy = 0; oy < OH; oy++) {
+            for (long ox = 0; ox < OW; ox++) {
+                float s = b;
+                const float *base = scratch + oy * g->stride_h * cols + ox * g->stride_w;
+                for (long ky = 0; ky < KH; ky++) {
+                    const float *r = base + ky * g->dilation_h * cols;
+                    for (long kx = 0; kx < KW; kx++) s += wc[ky * KW + kx] * r[kx * g->dilation_w];
+                }
+                o[oy * OW + ox] = ck_act1(s, act);
+            }
+        }
+    }
+}

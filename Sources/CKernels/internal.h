@@ -1,0 +1,73 @@
+// Private to CKernels: the per-ISA variants behind the public entry points in dispatch.c.
+#ifndef ETRACK_CKERNELS_INTERNAL_H
+#define ETRACK_CKERNELS_INTERNAL_H
+
+#include <math.h>
+#include "ckernels.h"
+
+#define CK_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define CK_MAX(a, b) ((a) > (b) ? (a) : (b))
+
+/// Scalar activation; the reference the vector paths must agree with (ETCore.Activation.apply).
+static inline float ck_act1(float x, const ck_activation *a) {
+    switch (a->kind) {
+    case CK_ACT_RELU: return x > 0 ? x : 0;
+    case CK_ACT_CLIP: return x < a->p0 ? a->p0 : (x > a->p1 ? a->p1 : x);
+    case CK_ACT_HARDSWISH: {
+        float r = x + 3;
+        return x * (r < 0 ? 0 : (r > 6 ? 6 : r)) / 6;
+    }
+    case CK_ACT_HARDSIGMOID: {
+        float r = a->p0 * x + a->p1;
+        return r < 0 ? 0 : (r > 1 ? 1 : r);
+    }
+    case CK_ACT_SIGMOID: return 1 / (1 + expf(-x));
+    case CK_ACT_GELU: return 0.5f * x * (1 + erff(x / 1.41421356237309504880f));
+    default: return x;
+    }
+}
+
+/// Geometry of the zero-padded plane the depthwise kernels read (rows × cols).
+static inline void ck_dw_padded_size(const ck_conv_geom *g, long *rows, long *cols) {
+    long ow8 = (g->out_w + 7) / 8 * 8;
+    *rows = (g->out_h - 1) * g->stride_h + (g->kernel_h - 1) * g->dilation_h + 1;
+    // Vector paths read up to 16 floats past the start of the last 8-output chunk.
+    *cols = ow8 * g->stride_w + (g->kernel_w - 1) * g->dilation_w + 16;
+}
+
+/// Copies plane in[H][W] into p[rows][cols] shifted by (pad_top, pad_left), zeros elsewhere.
+void ck_dw_pad_plane(const ck_conv_geom *g, const float *in, float *p, long rows, long cols);
+
+void ck_sgemm_macro_generic(long mc, long nc, long kc, const float *pa, const float *pb,
+                            float *c, long ldc, int load_c, const ck_epilogue *ep);
+void ck_sgemv_rows_generic(long m, long k, const float *a, long lda, const float *x, long incx,
+                           float *y, long incy, int load_y);
+void ck_sgemv_cols_generic(long n, long k, const float *x, long incx, const float *b, long ldb,
+                           float *y, int load_y);
+void ck_activate_generic(float *x, long n, float bias, const ck_activation *act);
+void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, const float *in,
+                                 const float *w, const float *bias, const ck_activation *act,
+                                 float *out, float *scratch);
+void ck_softmax_rows_generic(long rows, long cols, float *x, long ld);
+void ck_layernorm_rows_generic(long rows, long cols, const float *x, long ldx, const float *gamma,
+                               const float *beta, float eps, float *y, long ldy);
+void ck_mean_rows_generic(long rows, long cols, const float *x, long ld, float *y);
+
+#if defined(__x86_64__)
+void ck_sgemm_macro_avx2(long mc, long nc, long kc, const float *pa, const float *pb,
+                         float *c, long ldc, int load_c, const ck_epilogue *ep);
+void ck_sgemv_rows_avx2(long m, long k, const float *a, long lda, const float *x, long incx,
+                        float *y, long incy, int load_y);
+void ck_sgemv_cols_avx2(long n, long k, const float *x, long incx, const float *b, long ldb,
+                        float *y, int load_y);
+void ck_activate_avx2(float *x, long n, float bias, const ck_activation *act);
+int ck_depthwise_conv2d_avx2(long c0, long count, const ck_conv_geom *g, const float *in,
+                             const float *w, const float *bias, const ck_activation *act,
+                             float *out, float *scratch);
+void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld);
+void ck_layernorm_rows_avx2(long rows, long cols, const float *x, long ldx, const float *gamma,
+                            const float *beta, float eps, float *y, long ldy);
+void ck_mean_rows_avx2(long rows, long cols, const float *x, long ld, float *y);
+#endif
+
+#endif

@@ -1,0 +1,167 @@
+// AVX2+FMA SGEMM macro-kernel (6×16 micro-tiles, 12 ymm accumulators) and GEMV kernels.
+#if defined(__x86_64__)
+#include <string.h>
+#include "simd_avx2.h"
+
+/// One full 6×16 tile: C = (load_c ? C : 0) + A·B over kc, then the epilogue (bias already
+/// offset to this tile's first row/column) while the tile is still in registers.
+CK_AVX2_INLINE void micro_6x16(long kc, const float *pa, const float *pb, float *c, long ldc,
+                               int load_c, const ck_epilogue *ep, const float *bias) {
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    for (long p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+        __m256 a;
+        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        pa += 6;
+        pb += 16;
+    }
+    __m256 r[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    if (load_c) {
+        for (int i = 0; i < 6; i++) {
+            r[2 * i] = _mm256_add_ps(r[2 * i], _mm256_loadu_ps(c + i * ldc));
+            r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], _mm256_loadu_ps(c + i * ldc + 8));
+        }
+    }
+    if (ep) {
+        if (bias) {
+            if (ep->bias_per_row) {
+                for (int i = 0; i < 6; i++) {
+                    __m256 bi = _mm256_broadcast_ss(bias + i);
+                    r[2 * i] = _mm256_add_ps(r[2 * i], bi);
+                    r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], bi);
+                }
+            } else {
+                __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+                for (int i = 0; i < 6; i++) {
+                    r[2 * i] = _mm256_add_ps(r[2 * i], b0);
+                    r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], b1);
+                }
+            }
+        }
+        switch (ep->act.kind) {
+        case CK_ACT_IDENTITY: case CK_ACT_GELU: break;
+        case CK_ACT_RELU: {
+            __m256 z = _mm256_setzero_ps();
+            for (int i = 0; i < 12; i++) r[i] = _mm256_max_ps(r[i], z);
+            break;
+        }
+        default:
+            for (int i = 0; i < 12; i++) r[i] = ck_v_act(r[i], &ep->act);
+        }
+    }
+    for (int i = 0; i < 6; i++) {
+        _mm256_storeu_ps(c + i * ldc, r[2 * i]);
+        _mm256_storeu_ps(c + i * ldc + 8, r[2 * i + 1]);
+    }
+    if (ep && ep->act.kind == CK_ACT_GELU) {
+        for (int i = 0; i < 6; i++)
+            for (int j = 0; j < 16; j++) c[i * ldc + j] = ck_act1(c[i * ldc + j], &ep->act);
+    }
+}
+
+/// An edge tile (mr < 6 or nr < 16) goes through a 6×16 buffer so the kernel never touches
+/// memory outside C or the bias.
+CK_AVX2 __attribute__((noinline))
+static void micro_edge(long kc, const float *pa, const float *pb, float *c, long ldc, long mr, long nr,
+                       int load_c, const ck_epilogue *ep, const float *bias) {
+    float tile[6 * 16] __attribute__((aligned(32)));
+    float b[16] = {0};
+    if (load_c) {
+        for (long i = 0; i < mr; i++) memcpy(tile + i * 16, c + i * ldc, (size_t)nr * sizeof(float));
+    }
+    if (bias) memcpy(b, bias, (size_t)(ep->bias_per_row ? mr : nr) * sizeof(float));
+    micro_6x16(kc, pa, pb, tile, 16, load_c, ep, bias ? b : NULL);
+    for (long i = 0; i < mr; i++) memcpy(c + i * ldc, tile + i * 16, (size_t)nr * sizeof(float));
+}
+
+CK_AVX2
+void ck_sgemm_macro_avx2(long mc, long nc, long kc, const float *pa, const float *pb,
+                         float *c, long ldc, int load_c, const ck_epilogue *ep) {
+    const float *bias = ep ? ep->bias : NULL;
+    int per_row = ep && ep->bias_per_row;
+    for (long j = 0; j < nc; j += 16) {
+        long nr = CK_MIN(16, nc - j);
+        const float *bp = pb + j * kc;
+        for (long i = 0; i < mc; i += 6) {
+            long mr = CK_MIN(6, mc - i);
+            const float *bi = bias ? (per_row ? bias + i : bias + j) : NULL;
+            if (mr == 6 && nr == 16)
+                micro_6x16(kc, pa + i * kc, bp, c + i * ldc + j, ldc, load_c, ep, bi);
+            else
+                micro_edge(kc, pa + i * kc, bp, c + i * ldc + j, ldc, mr, nr, load_c, ep, bi);
+        }
+    }
+}
+
+CK_AVX2
+void ck_sgemv_rows_avx2(long m, long k, const float *a, long lda, const float *x, long incx,
+                        float *y, long incy, int load_y) {
+    if (incx != 1) {
+        ck_sgemv_rows_generic(m, k, a, lda, x, incx, y, incy, load_y);
+        return;
+    }
+    for (long i = 0; i < m; i++) {
+        const float *r = a + i * lda;
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+        long p = 0;
+        for (; p + 32 <= k; p += 32) {
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r + p), _mm256_loadu_ps(x + p), s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(r + p + 8), _mm256_loadu_ps(x + p + 8), s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(r + p + 16), _mm256_loadu_ps(x + p + 16), s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(r + p + 24), _mm256_loadu_ps(x + p + 24), s3);
+        }
+        for (; p + 8 <= k; p += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(r + p), _mm256_loadu_ps(x + p), s0);
+        float s = ck_v_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+        for (; p < k; p++) s += r[p] * x[p];
+        y[i * incy] = load_y ? y[i * incy] + s : s;
+    }
+}
+
+CK_AVX2
+void ck_sgemv_cols_avx2(long n, long k, const float *x, long incx, const float *b, long ldb,
+                        float *y, int load_y) {
+    // Blocks of 32 columns of y stay in registers across all k rows.
+    long j = 0;
+    for (; j + 32 <= n; j += 32) {
+        __m256 s0, s1, s2, s3;
+        if (load_y) {
+            s0 = _mm256_loadu_ps(y + j); s1 = _mm256_loadu_ps(y + j + 8);
+            s2 = _mm256_loadu_ps(y + j + 16); s3 = _mm256_loadu_ps(y + j + 24);
+        } else {
+            s0 = s1 = s2 = s3 = _mm256_setzero_ps();
+        }
+        for (long p = 0; p < k; p++) {
+            __m256 xv = _mm256_broadcast_ss(x + p * incx);
+            const float *r = b + p * ldb + j;
+            s0 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r), s0);
+            s1 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r + 8), s1);
+            s2 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r + 16), s2);
+            s3 = _mm256_fmadd_ps(xv, _mm256_loadu_ps(r + 24), s3);
+        }
+        _mm256_storeu_ps(y + j, s0); _mm256_storeu_ps(y + j + 8, s1);
+        _mm256_storeu_ps(y + j + 16, s2); _mm256_storeu_ps(y + j + 24, s3);
+    }
+    for (; j + 8 <= n; j += 8) {
+        __m256 s0 = load_y ? _mm256_loadu_ps(y + j) : _mm256_setzero_ps();
+        for (long p = 0; p < k; p++)
+            s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + p * incx), _mm256_loadu_ps(b + p * ldb + j), s0);
+        _mm256_storeu_ps(y + j, s0);
+    }
+    for (; j < n; j++) {
+        float s = load_y ? y[j] : 0;
+        for (long p = 0; p < k; p++) s += x[p * incx] * b[p * ldb + j];
+        y[j] = s;
+    }
+}
+#endif

@@ -1,0 +1,165 @@
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Size letters: C channels, H×W input, OH×OW output, G groups, K = (C/G)·KH·KW per group.
+
+/// A convolution with prepared weights (packed once at load), for batch-1 NCHW inputs of any size.
+///
+/// The path is chosen once, in `init`:
+/// - 1×1, stride 1, no padding: one GEMM per group straight on the input (no im2col);
+/// - depthwise (groups == in == out channels): a dedicated C kernel (AVX2 3×3/5×5 at stride 1/2,
+///   register-blocked along W; generic kernel for other sizes and dilations);
+/// - anything else (grouped, dilated, asymmetric padding): im2col into `scratch`, then the packed
+///   GEMM per group.
+/// Bias and activation are fused into the GEMM / depthwise store.
+///
+/// Thread-safety: immutable after `init`; `forward` may be called from several threads at once
+/// as long as each call has its own `output` and `scratch`.
+public final class Conv2D: @unchecked Sendable {
+    public let parameters: Conv2DParameters
+    public let activation: Activation
+    /// OIHW weights as given.
+    public let weight: [Float]
+    public let bias: [Float]?
+
+    private enum Path { case pointwise, depthwise, im2col }
+    private let path: Path
+    /// Per group: the (C_out/G) × K weight matrix, packed as a left GEMM operand.
+    private let packed: [PackedMatrix]
+    /// Raw copies so that `forward` needs no array access: weights (depthwise only) and bias.
+    private let rawWeight: UnsafeMutablePointer<Float>?
+    private let rawBias: UnsafeMutablePointer<Float>?
+
+    public init(_ parameters: Conv2DParameters, weight: [Float], bias: [Float]?, activation: Activation = .identity) {
+        precondition(weight.count == parameters.weightCount, "Conv2D: \(parameters) needs \(parameters.weightCount) weights, got \(weight.count)")
+        precondition(bias == nil || bias!.count == parameters.outChannels, "Conv2D: bias count")
+        precondition(parameters.groups >= 1 && parameters.inChannels % parameters.groups == 0
+                     && parameters.outChannels % parameters.groups == 0,
+                     "Conv2D: \(parameters): channels not divisible by groups")
+        self.parameters = parameters
+        self.activation = activation
+        self.weight = weight
+        self.bias = bias
+        let p = parameters
+        if let bias {
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: bias.count)
+            b.initialize(from: bias, count: bias.count)
+            rawBias = b
+        } else {
+            rawBias = nil
+        }
+        if p.isDepthwise {
+            path = .depthwise
+            let w = UnsafeMutablePointer<Float>.allocate(capacity: max(1, weight.count))
+            w.initialize(from: weight, count: weight.count)
+            rawWeight = w
+            packed = []
+            return
+        }
+        rawWeight = nil
+        if p.kernelH == 1 && p.kernelW == 1 && p.strideH == 1 && p.strideW == 1
+            && p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0 {
+            path = .pointwise
+        } else {
+            path = .im2col
+        }
+        let coutG = p.outChannels / p.groups
+        let kG = p.inChannels / p.groups * p.kernelH * p.kernelW
+        packed = weight.withUnsafeBufferPointer { w in
+            (0..<p.groups).map { g in
+                PackedMatrix(side: .left, rows: coutG, cols: kG, data: w.baseAddress! + g * coutG * kG,
+                             ld: max(kG, 1), transposed: false)
+            }
+        }
+    }
+
+    deinit {
+        rawWeight?.deallocate()
+        rawBias?.deallocate()
+    }
+
+    /// Floats of scratch memory `forward` needs for an `inH × inW` input: the im2col matrix of one
+    /// group ((C_in/G)·KH·KW × OH·OW) on the general path, 0 on the 1×1 and depthwise paths
+    /// (those use per-thread buffers).
+    public func scratchCount(inH: Int, inW: Int) -> Int {
+        guard path == .im2col else { return 0 }
+        let p = parameters
+        let (oh, ow) = p.outputSize(inH: inH, inW: inW)
+        return p.inChannels / p.groups * p.kernelH * p.kernelW * max(0, oh) * max(0, ow)
+    }
+
+    /// output[outC × oH × oW] = conv(input[inC × inH × inW]).
+    /// - Parameter scratch: at least `scratchCount(inH:inW:)` floats (may be nil when that is 0).
+    public func forward(input: UnsafePointer<Float>, inH: Int, inW: Int,
+                        output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
+                        pool: ThreadPool = .serial) {
+        let p = parameters
+        let (oh, ow) = p.outputSize(inH: inH, inW: inW)
+        if oh <= 0 || ow <= 0 { return }
+        var geom = ck_conv_geom(in_h: inH, in_w: inW, out_h: oh, out_w: ow,
+                                kernel_h: p.kernelH, kernel_w: p.kernelW, stride_h: p.strideH, stride_w: p.strideW,
+                                dilation_h: p.dilationH, dilation_w: p.dilationW,
+                                pad_top: p.padTop, pad_left: p.padLeft)
+        let n = oh * ow
+        let cinG = p.inChannels / p.groups, coutG = p.outChannels / p.groups
+        switch path {
+        case .depthwise:
+            forwardDepthwise(input: input, output: output, geom: &geom, pool: pool)
+        case .pointwise:
+            for g in 0..<p.groups {
+                Kernels.gemm(m: coutG, n: n, k: cinG, a: packed[g], b: input + g * cinG * n, ldb: n, transB: false,
+                             c: output + g * coutG * n, ldc: n, bias: rawBias.map { UnsafePointer($0 + g * coutG) },
+                             biasPerRow: true, activation: activation, pool: pool)
+            }
+        case .im2col:
+            guard let scratch else { preconditionFailure("Conv2D \(p): forward needs scratchCount(inH:inW:) floats of scratch") }
+            let kG = cinG * p.kernelH * p.kernelW
+            let plane = inH * inW
+            for g in 0..<p.groups {
+                let src = input + g * cinG * plane
+                let threads = min(pool.threadCount, 2)
+                if threads > 1 && cinG >= 2 && kG * n >= 65536 {
+                    withUnsafePointer(to: &geom) { gp in
+                        pool.parallelFor(threads) { t in
+                            let c0 = cinG * t / threads, c1 = cinG * (t + 1) / threads
+                            ck_im2col(c1 - c0, gp, src + c0 * plane, scratch + c0 * p.kernelH * p.kernelW * n, n)
+                        }
+                    }
+                } else {
+                    ck_im2col(cinG, &geom, src, scratch, n)
+                }
+                Kernels.gemm(m: coutG, n: n, k: kG, a: packed[g], b: scratch, ldb: n, transB: false,
+                             c: output + g * coutG * n, ldc: n, bias: rawBias.map { UnsafePointer($0 + g * coutG) },
+                             biasPerRow: true, activation: activation, pool: pool)
+            }
+        }
+    }
+
+    private func forwardDepthwise(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                                  geom: inout ck_conv_geom, pool: ThreadPool) {
+        let channels = parameters.inChannels
+        let macs = channels * geom.out_h * geom.out_w * geom.kernel_h * geom.kernel_w
+        let threads = min(pool.threadCount, channels)
+        var act = activation.ck
+        let w = UnsafePointer(rawWeight!), b = rawBias.map { UnsafePointer($0) }
+        let scratchCount = ck_depthwise_scratch_count(&geom)
+        withUnsafePointer(to: &geom) { gp in
+            withUnsafePointer(to: &act) { ap in
+                if threads > 1 && macs >= 1_000_000 {
+                    pool.parallelFor(threads) { t in
+                        let c0 = channels * t / threads, c1 = channels * (t + 1) / threads
+                        let s = Workspace.current.extraBuffer(scratchCount)
+                        ck_depthwise_conv2d(c0, c1 - c0, gp, input, w, b, ap, output, s)
+                    }
+                } else {
+                    let s = Workspace.current.extraBuffer(scratchCount)
+                    ck_depthwise_conv2d(0, channels, gp, input, w, b, ap, output, s)
+                }
+            }
+        }
+    }
+}

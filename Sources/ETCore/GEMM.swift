@@ -1,0 +1,250 @@
+import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Size letters: C[M×N] = op(A)[M×K] · op(B)[K×N], row-major.
+
+/// Cache blocking of the packed SGEMM (GotoBLAS order: NC ⊃ KC ⊃ MC ⊃ 16 ⊃ 6).
+///
+/// A KC×16 panel of B (16 KiB) lives in L1, an MC×KC block of A (96 KiB) in L2.
+enum GEMMBlocking {
+    static let mr = Int(CK_GEMM_MR), nr = Int(CK_GEMM_NR)
+    static let mc = 96, kc = 256, nc = 1024
+    /// Jobs below this many flops run on one thread (≈100 µs at 90 GFLOP/s).
+    static let parallelFlops = 8_000_000
+
+    /// K blocks of equal size (at most KC), so a K of 300 becomes 150 + 150 rather than 256 + 44.
+    @inline(__always) static func kBlock(_ k: Int) -> Int {
+        let blocks = (k + kc - 1) / kc
+        return (k + blocks - 1) / blocks
+    }
+}
+
+/// A constant GEMM operand (weights) packed once into the micro-kernel's panel layout, so the
+/// per-call packing of that operand disappears.
+///
+/// `.left` holds op(A) (M×K) for `C = A·B` with A the weights (convolutions: weights × im2col);
+/// `.right` holds op(B) (K×N) (ONNX Gemm/MatMul with constant B: activations × weights).
+/// Immutable after init and safe to share between threads.
+public final class PackedMatrix: @unchecked Sendable {
+    public enum Side: Sendable { case left, right }
+    public let side: Side
+    /// Rows and columns of op(X): M×K for `.left`, K×N for `.right`.
+    public let rows: Int, cols: Int
+    /// M or N rounded up to the micro-tile (6 or 16).
+    let paddedOuter: Int
+    let storage: UnsafeMutablePointer<Float>
+
+    /// Packs op(X)[rows × cols], where op(X)[i][j] = data[i*ld + j], or data[j*ld + i] when
+    /// `transposed`.
+    /// - Parameter side: which GEMM operand this is.
+    public init(side: Side, rows: Int, cols: Int, data: UnsafePointer<Float>, ld: Int, transposed: Bool) {
+        precondition(rows >= 0 && cols >= 0, "PackedMatrix: negative size \(rows)×\(cols)")
+        self.side = side
+        self.rows = rows
+        self.cols = cols
+        let rs = transposed ? 1 : ld, cs = transposed ? ld : 1
+        switch side {
+        case .left:
+            let m = rows, k = cols
+            paddedOuter = (m + GEMMBlocking.mr - 1) / GEMMBlocking.mr * GEMMBlocking.mr
+            storage = Workspace.alignedFloats(paddedOuter * k)
+            let kb = GEMMBlocking.kBlock(k)
+            var pc = 0
+            while pc < k {
+                let kc = min(kb, k - pc)
+                ck_sgemm_pack_a(m, kc, data + pc * cs, rs, cs, storage + pc * paddedOuter)
+                pc += kc
+            }
+        case .right:
+            let k = rows, n = cols
+            paddedOuter = (n + GEMMBlocking.nr - 1) / GEMMBlocking.nr * GEMMBlocking.nr
+            storage = Workspace.alignedFloats(paddedOuter * k)
+            let kb = GEMMBlocking.kBlock(k)
+            var pc = 0
+            while pc < k {
+                let kc = min(kb, k - pc)
+                ck_sgemm_pack_b(kc, n, data + pc * rs, rs, cs, storage + pc * paddedOuter)
+                pc += kc
+            }
+        }
+    }
+
+    deinit { free(storage) }
+
+    /// Start of the panel for K offset `pc` (a block start) and outer offset `outer` (a multiple
+    /// of 6 or 16).
+    @inline(__always) func panel(pc: Int, outer: Int, kc: Int) -> UnsafePointer<Float> {
+        UnsafePointer(storage + pc * paddedOuter + outer * kc)
+    }
+}
+
+/// One GEMM operand as the driver sees it: raw strided memory, or pre-packed.
+enum GEMMOperand {
+    /// op(X)[i][j] = p[i*rs + j*cs]
+    case raw(UnsafePointer<Float>, rs: Int, cs: Int)
+    case packed(PackedMatrix)
+
+    static func strided(_ p: UnsafePointer<Float>, ld: Int, transposed: Bool) -> GEMMOperand {
+        transposed ? .raw(p, rs: 1, cs: ld) : .raw(p, rs: ld, cs: 1)
+    }
+}
+
+enum GEMMDriver {
+    /// C = (accumulate ? C : 0) + op(A)·op(B) (+ bias) then activation; splits over the pool
+    /// when the job is large enough.
+    static func run(m: Int, n: Int, k: Int, a: GEMMOperand, b: GEMMOperand,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                    bias: UnsafePointer<Float>?, biasPerRow: Bool, activation: Activation, pool: ThreadPool) {
+        if m <= 0 || n <= 0 { return }
+        var ep = ck_epilogue(bias: bias, bias_per_row: biasPerRow ? 1 : 0, act: activation.ck)
+        if k <= 0 {
+            for i in 0..<m {
+                for j in 0..<n {
+                    var v: Float = accumulate ? c[i * ldc + j] : 0
+                    if let bias { v += biasPerRow ? bias[i] : bias[j] }
+                    c[i * ldc + j] = activation.apply(v)
+                }
+            }
+            return
+        }
+        if case let .raw(pa, ars, acs) = a, case let .raw(pb, brs, bcs) = b, m == 1 || n == 1 {
+            gemv(m: m, n: n, k: k, a: pa, ars: ars, acs: acs, b: pb, brs: brs, bcs: bcs, c: c, ldc: ldc,
+                 accumulate: accumulate, bias: bias, biasPerRow: biasPerRow, activation: activation)
+            return
+        }
+        let flops = 2 * m * n * k
+        let threads = min(pool.threadCount, 2)
+        if threads > 1 && flops >= GEMMBlocking.parallelFlops && (n >= 64 || m >= 24) {
+            // Split along N (16-aligned) when wide enough, else along M (6-aligned).
+            let alongN = n >= 64
+            let unit = alongN ? GEMMBlocking.nr : GEMMBlocking.mr
+            let total = alongN ? n : m
+            let tiles = (total + unit - 1) / unit
+            pool.parallelFor(threads) { t in
+                let lo = min(total, tiles * t / threads * unit)
+                let hi = t == threads - 1 ? total : min(total, tiles * (t + 1) / threads * unit)
+                if hi <= lo { return }
+                withUnsafeMutablePointer(to: &ep) { e in
+                    if alongN {
+                        blocked(i0: 0, i1: m, j0: lo, j1: hi, k: k, a: a, b: b, c: c, ldc: ldc,
+                                accumulate: accumulate, ep: e)
+                    } else {
+                        blocked(i0: lo, i1: hi, j0: 0, j1: n, k: k, a: a, b: b, c: c, ldc: ldc,
+                                accumulate: accumulate, ep: e)
+                    }
+                }
+            }
+            return
+        }
+        withUnsafeMutablePointer(to: &ep) { e in
+            blocked(i0: 0, i1: m, j0: 0, j1: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, ep: e)
+        }
+    }
+
+    /// The blocked loops over rows i0..<i1 and columns j0..<j1 (i0 a multiple of 6, j0 of 16),
+    /// on the calling thread with its own packing buffers.
+    static func blocked(i0: Int, i1: Int, j0: Int, j1: Int, k: Int, a: GEMMOperand, b: GEMMOperand,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool,
+                        ep: UnsafeMutablePointer<ck_epilogue>) {
+        let ws = Workspace.current
+        let kb = GEMMBlocking.kBlock(k)
+        let bias = ep.pointee.bias
+        let perRow = ep.pointee.bias_per_row != 0
+        var jc = j0
+        while jc < j1 {
+            let nc = min(GEMMBlocking.nc, j1 - jc)
+            var pc = 0
+            while pc < k {
+                let kc = min(kb, k - pc)
+                let pb: UnsafePointer<Float>
+                switch b {
+                case let .raw(p, rs, cs):
+                    ck_sgemm_pack_b(kc, nc, p + pc * rs + jc * cs, rs, cs, ws.packB)
+                    pb = UnsafePointer(ws.packB)
+                case let .packed(pm):
+                    pb = pm.panel(pc: pc, outer: jc, kc: kc)
+                }
+                let last = pc + kc == k
+                var ic = i0
+                while ic < i1 {
+                    let mc = min(GEMMBlocking.mc, i1 - ic)
+                    let pa: UnsafePointer<Float>
+                    switch a {
+                    case let .raw(p, rs, cs):
+                        ck_sgemm_pack_a(mc, kc, p + ic * rs + pc * cs, rs, cs, ws.packA)
+                        pa = UnsafePointer(ws.packA)
+                    case let .packed(pm):
+                        pa = pm.panel(pc: pc, outer: ic, kc: kc)
+                    }
+                    let cBlock = c + ic * ldc + jc
+                    let loadC: Int32 = (accumulate || pc > 0) ? 1 : 0
+                    if last {
+                        ep.pointee.bias = bias.map { perRow ? $0 + ic : $0 + jc }
+                        ck_sgemm_macro(mc, nc, kc, pa, pb, cBlock, ldc, loadC, ep)
+                    } else {
+                        ck_sgemm_macro(mc, nc, kc, pa, pb, cBlock, ldc, loadC, nil)
+                    }
+                    ic += mc
+                }
+                pc += kc
+            }
+            jc += nc
+        }
+        ep.pointee.bias = bias
+    }
+
+    /// m == 1 or n == 1: matrix–vector products (memory-bound; no packing).
+    static func gemv(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, ars: Int, acs: Int,
+                     b: UnsafePointer<Float>, brs: Int, bcs: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                     accumulate: Bool, bias: UnsafePointer<Float>?, biasPerRow: Bool, activation: Activation) {
+        let buf = Workspace.current.extraBuffer(k + max(m, n))
+        let load: Int32 = accumulate ? 1 : 0
+        if n == 1 {
+            // c[i*ldc] = Σ_p A[i][p] · B[p][0]
+            var x = b
+            if brs != 1 {
+                for p in 0..<k { buf[p] = b[p * brs] }
+                x = UnsafePointer(buf)
+            }
+            if acs == 1 {
+                ck_sgemv_rows(m, k, a, ars, x, 1, c, ldc, load)
+            } else {
+                // Transposed A (ars == 1): A[i][p] = a[p*acs + i], an axpy over the rows of Aᵀ.
+                let y = buf + k
+                ck_sgemv_cols(m, k, x, 1, a, acs, y, 0)
+                for i in 0..<m { c[i * ldc] = accumulate ? c[i * ldc] + y[i] : y[i] }
+            }
+        } else {
+            // m == 1: c[j] = Σ_p A[0][p] · B[p][j]
+            var x = a
+            if acs != 1 {
+                for p in 0..<k { buf[p] = a[p * acs] }
+                x = UnsafePointer(buf)
+            }
+            if bcs == 1 {
+                ck_sgemv_cols(n, k, x, 1, b, brs, c, load)
+            } else {
+                // Transposed B (brs == 1): B[p][j] = b[j*bcs + p], dot products of its rows.
+                ck_sgemv_rows(n, k, b, bcs, x, 1, c, 1, load)
+            }
+        }
+        // Epilogue over the m·n (= max(m, n)) outputs.
+        let count = max(m, n), stride = n == 1 ? ldc : 1
+        for i in 0..<count {
+            var v = c[i * stride]
+            if let bias { v += (biasPerRow ? (m == 1 ? bias[0] : bias[i]) : (n == 1 ? bias[0] : bias[i])) }
+            c[i * stride] = v
+        }
+        if activation != .identity {
+            if stride == 1 {
+                Kernels.activate(c, count: count, activation)
+            } else {
+                for i in 0..<count { c[i * stride] = activation.apply(c[i * stride]) }
+            }
+        }
+    }
+}
