@@ -21,12 +21,14 @@ enum PNGCodec {
     static func decode(_ data: Data, name: String) throws -> Image {
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
-        image.flags = UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         defer { png_image_free(&image) }
         let began = data.withUnsafeBytes { raw in
             png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count)
         }
         guard began != 0 else { throw ImageError.decodeFailed(file: name, reason: message(image)) }
+        // After begin_read, which resets the struct: without this flag 16-bit samples are taken
+        // as linear light and gamma-encoded on the way to 8 bits (differences up to ~70 levels).
+        image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
         let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
         let channels = hasAlpha ? 4 : 3
         image.format = hasAlpha ? formatRGBA : formatRGB

@@ -16,6 +16,7 @@ travel as raw uint8 HWC files (no header); sizes are in the JSON. Tasks ("op"):
   blob         frame, fw, fh, c, swap_rb, scale, mean (list), std (list or null), out (raw float32)
                = cv2.dnn.blobFromImageWithParams with Image2BlobParams(scalefactor, size,
                  mean, swapRB, CV_32F, DNN_LAYOUT_NCHW), scalefactor = scale / std
+  png16        fw, fh, seed, path (16-bit RGB PNG to write), out (raw RGB of cv2.imread of it)
   video        path, out (raw file of all frames, RGB), meta (json: width, height, count, fps)
                = frames of cv2.VideoCapture(path) converted BGR -> RGB
 """
@@ -102,7 +103,15 @@ def video(d, t):
         json.dump({"width": width, "height": height, "count": count, "fps": fps}, f)
 
 
-OPS = {"crop_resize": crop_resize, "imread": imread, "mean": mean,
+def png16(d, t):
+    rng = np.random.default_rng(t["seed"])
+    img = rng.integers(0, 65536, (t["fh"], t["fw"], 3), dtype=np.uint16)
+    cv2.imwrite(t["path"], img)
+    back = cv2.imread(t["path"], cv2.IMREAD_COLOR)
+    cv2.cvtColor(back, cv2.COLOR_BGR2RGB).tofile(os.path.join(d, t["out"]))
+
+
+OPS = {"png16": png16, "crop_resize": crop_resize, "imread": imread, "mean": mean,
        "border_value": border_value, "blob": blob, "video": video}
 
 
