@@ -195,3 +195,18 @@ final class GOT10kScoringTests: XCTestCase {
         XCTAssertEqual(s.speedFPS, 3)   // mean(1/0.5, 1/0.25)
     }
 }
+
+/// Cross-check with the GOT-10k toolkit's own `rect_iou` (fixture generated from the PyPI package).
+final class GOT10kToolkitCrossCheckTests: XCTestCase {
+    func testIoUMatchesTheToolkitOnRandomBoxes() {
+        let bound = ImageSize(width: GOT10kToolkitFixture.bound.width, height: GOT10kToolkitFixture.bound.height)
+        var maxFree = 0.0, maxClip = 0.0
+        for r in GOT10kToolkitFixture.rows {
+            let p = Box4(r[0], r[1], r[2], r[3]), g = Box4(r[4], r[5], r[6], r[7])
+            maxFree = max(maxFree, abs(BoxMetrics.got10kIoU(p, g, bound: nil) - r[8]))
+            maxClip = max(maxClip, abs(BoxMetrics.got10kIoU(p, g, bound: bound) - r[9]))
+        }
+        XCTAssertEqual(maxFree, 0, "max |ours - got10k| without bound over \(GOT10kToolkitFixture.rows.count) pairs")
+        XCTAssertEqual(maxClip, 0, "max |ours - got10k| with bound \(bound)")
+    }
+}

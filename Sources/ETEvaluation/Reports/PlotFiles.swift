@@ -16,7 +16,7 @@ public enum PlotFiles {
         let plots = [("success", ReportPlots.success(report)), ("precision", ReportPlots.precision(report)),
                      ("norm_precision", ReportPlots.normPrecision(report))]
         let rsvg = png ? findExecutable("rsvg-convert") : nil
-        if png && rsvg == nil { warn("rsvg-convert not found (apt-get install librsvg2-bin): PNG plots are drawn without text") }
+        if png && rsvg == nil { warn("rsvg-convert not found (apt-get install librsvg2-bin): PNG plots use the built-in bitmap font") }
         for (name, plot) in plots where !plot.series.isEmpty {
             let svgPath = DatasetFiles.join(dir, name + ".svg")
             try ResultFiles.writeAtomically(plot.svg(), to: svgPath)
@@ -58,8 +58,8 @@ public enum PlotFiles {
     }
 }
 
-/// A minimal rasteriser for `LinePlot` (no text): white background, grey grid, black frame,
-/// 2-px curves and legend swatches in the plot's colours.
+/// A minimal rasteriser for `LinePlot`: white background, grey grid, black frame, 2-px curves,
+/// legend swatches, and text in ETImage's 5x7 bitmap font (upper case).
 public enum PlotRaster {
     public static func render(_ plot: LinePlot) -> Image {
         let w = Int(LinePlot.width), h = Int(LinePlot.height)
@@ -88,11 +88,28 @@ public enum PlotRaster {
             let pts = zip(s.xs, s.ys).map { (plot.px($0), plot.py($1)) }
             for k in 1..<max(pts.count, 1) { line(pts[k - 1].0, pts[k - 1].1, pts[k].0, pts[k].1, LinePlot.color(i), width: 2, dash: LinePlot.dashed(i)) }
         }
-        let (lx, ly) = plot.legendOrigin
-        for i in plot.series.indices {
-            let y = ly + Double(i) * 18 - 4
-            line(lx, y, lx + 24, y, LinePlot.color(i), width: 2, dash: LinePlot.dashed(i))
+        var img = Image(width: w, height: h, channels: 3, pixels: px)
+        func text(_ t: String, _ x: Double, _ y: Double, anchor: Double = 0, scale: Int = 1) {
+            let size = ImageOps.textSize(t, scale: scale)
+            ImageOps.drawText(&img, t, x: Int(x - anchor * Double(size.width)), y: Int(y) - size.height, color: [0, 0, 0], scale: scale)
         }
-        return Image(width: w, height: h, channels: 3, pixels: px)
+        text(plot.title, LinePlot.width / 2, 28, anchor: 0.5, scale: 2)
+        for t in plot.xTicks { text(LinePlot.tickText(t), plot.px(t), yb + 18, anchor: 0.5) }
+        for t in plot.yTicks { text(LinePlot.tickText(t), xl - 8, plot.py(t) + 4, anchor: 1) }
+        text(plot.xLabel, (xl + xr) / 2, LinePlot.height - 16, anchor: 0.5)
+        text(plot.yLabel, 4, yt - 8)
+        let (lx, ly) = plot.legendOrigin
+        let lw = Int(plot.legendWidth)
+        ImageOps.fillRect(&img, x: Int(lx) - 6, y: Int(ly) - 14, width: lw, height: plot.series.count * 18 + 8, color: [255, 255, 255])
+        ImageOps.drawRectangle(&img, x: Int(lx) - 6, y: Int(ly) - 14, width: lw, height: plot.series.count * 18 + 8, color: [153, 153, 153], thickness: 1)
+        for (i, s) in plot.series.enumerated() {
+            let y = ly + Double(i) * 18
+            let c = LinePlot.color(i)
+            for k in 0..<24 where !(LinePlot.dashed(i) && (k / 6) % 2 == 1) {
+                ImageOps.fillRect(&img, x: Int(lx) + k, y: Int(y) - 5, width: 1, height: 2, color: [c.0, c.1, c.2])
+            }
+            text(s.label, lx + 30, y)
+        }
+        return img
     }
 }
