@@ -1,5 +1,6 @@
 extension ImageOps {
-    /// Per-channel mean, as `cv2.mean(image)[:C]`: exact integer sums divided by the pixel count.
+    /// Per-channel mean, as `cv2.mean(image)[:C]`: exact integer sums times `1 / count` (OpenCV
+    /// multiplies by the reciprocal, which can differ from a division in the last bit).
     ///
     /// - Returns: `image.channels` values; zeros for an empty image (as OpenCV).
     public static func mean(_ image: Image) -> [Double] {
@@ -23,7 +24,8 @@ extension ImageOps {
                 for j in 0..<count { for c in 0..<C { sums[c] += UInt64(p[j * C + c]) } }
             }
         }
-        return sums.map { Double($0) / Double(count) }
+        let reciprocal = 1.0 / Double(count)
+        return sums.map { Double($0) * reciprocal }
     }
 
     /// The 8-bit border value OpenCV writes when `copyMakeBorder` on an 8-bit image gets the

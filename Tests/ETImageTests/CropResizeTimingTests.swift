@@ -13,7 +13,11 @@ final class CropResizeTimingTests: XCTestCase {
         let cases = [(400, 255, 300, 200), (1000, 255, 600, -100), (510, 255, 100, 100), (200, 127, 500, 300),
                      (100, 255, 10, 10), (255, 255, 1100, 600)]
         for (side, o, x, y) in cases {
+            #if DEBUG
+            let reps = 2  // debug builds are ~500x slower; only the release numbers mean anything
+            #else
             let reps = 200
+            #endif
             let start = DispatchTime.now().uptimeNanoseconds
             out.withUnsafeMutableBufferPointer { buf in
                 for _ in 0..<reps {
@@ -23,7 +27,9 @@ final class CropResizeTimingTests: XCTestCase {
             }
             let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / Double(reps)
             print(String(format: "cropResize %4d -> %3d at (%d,%d): %.4f ms", side, o, x, y, ms))
-            XCTAssertLessThan(ms, 50, "cropResize \(side)->\(o) took \(ms) ms")
+            #if !DEBUG
+            XCTAssertLessThan(ms, 5, "cropResize \(side)->\(o) took \(ms) ms")
+            #endif
         }
     }
 }

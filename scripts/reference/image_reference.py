@@ -80,7 +80,7 @@ def blob(d, t):
     params.mean = tuple(mean_) + (0.0,) * (4 - c)
     params.swapRB = bool(t["swap_rb"])
     params.ddepth = cv2.CV_32F
-    params.datalayout = cv2.dnn.DNN_LAYOUT_NCHW
+    params.datalayout = getattr(cv2, "DATA_LAYOUT_NCHW", None) or cv2.dnn.DNN_LAYOUT_NCHW
     out = cv2.dnn.blobFromImageWithParams(img, params)
     np.ascontiguousarray(out, dtype=np.float32).tofile(os.path.join(d, t["out"]))
 
