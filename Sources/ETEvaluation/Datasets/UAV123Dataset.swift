@@ -38,7 +38,7 @@ public enum UAV123Dataset {
             if let e = table[name] { entry = e }
             else { entry = Entry(name: name, video: name, startFrame: 1, endFrame: gt.count) }
             let videoDir = DatasetFiles.join(dataDir, entry.video)
-            let frames = try DatasetFiles.frames(in: videoDir)
+            let frames = table[name] == nil && !DatasetFiles.isDirectory(videoDir) ? [] : try DatasetFiles.frames(in: videoDir)
             if table[name] == nil && frames.count != gt.count {
                 throw DatasetError(path: annoPath, "\(gt.count) rows but \(frames.count) frames in \(videoDir): this sequence is a sub-range of its video; put the UAV123 sequence table (configSeqs.m from the UAV123 toolkit, or pysot's UAV123.json) in \(root)")
             }
