@@ -160,4 +160,18 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(r.trackers[0].got10k!.ao, (2 + 1.0 / 3) / 4 * 100, accuracy: 1e-9)
         XCTAssertEqual(r.trackers[0].got10k!.sr50, 50)
     }
+
+    func testOPEIgnoresGOT10kAbsenceLabelsButUsesLaSOTVisibility() throws {
+        // pytracking passes no visibility for got10k: an absent frame with a valid GT box is scored.
+        let t = TempDir()
+        t.file("r/s.txt", "0,0,10,10\n0,0,10,10\n")
+        var seq = TrackingSequence(name: "s", framePaths: ["0", "1"], groundTruth: boxes([[1, 1, 10, 10], [1, 1, 10, 10]]),
+                                   absent: [false, true], cover: [8, 0])
+        let g = try Scorer.score([TrackerResults(name: "x", runDirs: [t.path + "/r"])], sequences: [seq], kind: .got10k, options: .init())
+        // Frame 1: (0,0,10,10) vs (1,1,10,10): 81/119 > 0.5 → success at 0.5 on both frames.
+        XCTAssertEqual(g.trackers[0].ope!.op50, 100)
+        seq.cover = nil
+        let l = try Scorer.score([TrackerResults(name: "x", runDirs: [t.path + "/r"])], sequences: [seq], kind: .lasot, options: .init())
+        XCTAssertEqual(l.trackers[0].ope!.op50, 50)
+    }
 }

@@ -15,13 +15,18 @@ public struct OPERules: Sendable, Equatable {
     /// A result file shorter than the ground truth raises instead of being padded with zero rows.
     /// LaSOT only.
     public var shorterResultRaises: Bool
+    /// The dataset's visibility flags enter the valid-frame test (pytracking passes `target_visible`
+    /// for LaSOT and LaSOT_ext only; its GOT-10k, OTB, TNL2K and UAV123 loaders pass none).
+    /// Our folder layout uses `absent.txt`.
+    public var usesVisibility: Bool = false
     /// Old pytracking (before `exclude_invalid_frames`): divide by the number of valid frames for
     /// every dataset except `lasot` and `uav`. Off by default (current toolkits divide by all frames).
     public var legacyValidFrameDenominator: Bool = false
 
     public init(tag: String, allowsNaNGroundTruth: Bool = false, invalidCentreErrorIsHit: Bool = false,
                 invisibleIsCentreMiss: Bool = false, shorterResultRaises: Bool = false,
-                legacyValidFrameDenominator: Bool = false) {
+                usesVisibility: Bool = false, legacyValidFrameDenominator: Bool = false) {
+        self.usesVisibility = usesVisibility
         self.tag = tag
         self.allowsNaNGroundTruth = allowsNaNGroundTruth
         self.invalidCentreErrorIsHit = invalidCentreErrorIsHit

@@ -175,7 +175,7 @@ public enum Scorer {
                 for (dir, files) in zip(t.runDirs, runFiles) {
                     for f in files {
                         let pred = try ResultFiles.readBoxes(f)
-                        let e = try OPEScoring.frameErrors(prediction: pred, groundTruth: gt, visible: s.visible, rules: rules,
+                        let e = try OPEScoring.frameErrors(prediction: pred, groundTruth: gt, visible: rules.usesVisibility ? s.visible : nil, rules: rules,
                                                            variant: options.variant, sequence: s.name, resultPath: f)
                         runCurves.append(try OPEScoring.curves(e, rules: rules, sequence: s.name))
                         if options.scoringProtocol == .got10k {
