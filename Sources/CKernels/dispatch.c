@@ -55,7 +55,11 @@ void ck_bias_activate(float *x, long n, float bias, const ck_activation *act) {
 long ck_depthwise_scratch_count(const ck_conv_geom *g) {
     long rows, cols;
     ck_dw_padded_size(g, &rows, &cols);
-    return rows * cols;
+    long n = rows * cols;
+#if defined(__x86_64__)
+    n = CK_MAX(n, ck_depthwise_scratch_count_avx2(g));
+#endif
+    return n;
 }
 
 void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float *in,
@@ -65,6 +69,11 @@ void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float
     if (CK_FAST && ck_depthwise_conv2d_avx2(c0, count, g, in, w, bias, act, out, scratch)) return;
 #endif
     ck_depthwise_conv2d_generic(c0, count, g, in, w, bias, act, out, scratch);
+}
+
+void ck_im2col_packed(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
+                      long kb, float *pb) {
+    CK_DISPATCH(ck_im2col_packed, c0, c1, channels, g, in, kb, pb);
 }
 
 void ck_softmax_rows(long rows, long cols, float *x, long ld) {

@@ -27,16 +27,21 @@ static inline float ck_act1(float x, const ck_activation *a) {
     }
 }
 
-/// Geometry of the zero-padded plane the depthwise kernels read (rows × cols).
+/// Geometry of the zero-padded plane the generic depthwise kernel reads (rows × cols).
 static inline void ck_dw_padded_size(const ck_conv_geom *g, long *rows, long *cols) {
-    long ow8 = (g->out_w + 7) / 8 * 8;
     *rows = (g->out_h - 1) * g->stride_h + (g->kernel_h - 1) * g->dilation_h + 1;
-    // Vector paths read up to 16 floats past the start of the last 8-output chunk.
-    *cols = ow8 * g->stride_w + (g->kernel_w - 1) * g->dilation_w + 16;
+    *cols = (g->out_w - 1) * g->stride_w + (g->kernel_w - 1) * g->dilation_w + 1;
 }
 
-/// Copies plane in[H][W] into p[rows][cols] shifted by (pad_top, pad_left), zeros elsewhere.
+/// Copies plane in[H][W] into p[rows][cols] shifted by (pad_top, pad_left). Only the part that
+/// holds input is written; the caller zeroes p once, and since that part is the same for every
+/// channel, the padding stays zero across channels.
 void ck_dw_pad_plane(const ck_conv_geom *g, const float *in, float *p, long rows, long cols);
+
+#if defined(__x86_64__)
+/// Floats of scratch the AVX2 depthwise kernels need (0 when they do not handle g).
+long ck_depthwise_scratch_count_avx2(const ck_conv_geom *g);
+#endif
 
 void ck_sgemm_macro_generic(long mc, long nc, long kc, const float *pa, const float *pb,
                             float *c, long ldc, int load_c, const ck_epilogue *ep);
@@ -48,6 +53,8 @@ void ck_activate_generic(float *x, long n, float bias, const ck_activation *act)
 void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, const float *in,
                                  const float *w, const float *bias, const ck_activation *act,
                                  float *out, float *scratch);
+void ck_im2col_packed_generic(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
+                              long kb, float *pb);
 void ck_softmax_rows_generic(long rows, long cols, float *x, long ld);
 void ck_layernorm_rows_generic(long rows, long cols, const float *x, long ldx, const float *gamma,
                                const float *beta, float eps, float *y, long ldy);
@@ -64,6 +71,8 @@ void ck_activate_avx2(float *x, long n, float bias, const ck_activation *act);
 int ck_depthwise_conv2d_avx2(long c0, long count, const ck_conv_geom *g, const float *in,
                              const float *w, const float *bias, const ck_activation *act,
                              float *out, float *scratch);
+void ck_im2col_packed_avx2(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
+                           long kb, float *pb);
 void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld);
 void ck_layernorm_rows_avx2(long rows, long cols, const float *x, long ldx, const float *gamma,
                             const float *beta, float eps, float *y, long ldy);

@@ -14,7 +14,7 @@ import Darwin
 /// - depthwise (groups == in == out channels): a dedicated C kernel (AVX2 3×3/5×5 at stride 1/2,
 ///   register-blocked along W; generic kernel for other sizes and dilations);
 /// - anything else (grouped, dilated, asymmetric padding): im2col into `scratch`, then the packed
-///   GEMM per group.
+///   GEMM per group. im2col writes straight into the GEMM's packed-B layout (no second copy).
 /// Bias and activation are fused into the GEMM / depthwise store.
 ///
 /// Thread-safety: immutable after `init`; `forward` may be called from several threads at once
@@ -83,13 +83,13 @@ public final class Conv2D: @unchecked Sendable {
     }
 
     /// Floats of scratch memory `forward` needs for an `inH × inW` input: the im2col matrix of one
-    /// group ((C_in/G)·KH·KW × OH·OW) on the general path, 0 on the 1×1 and depthwise paths
+    /// group ((C_in/G)·KH·KW × OH·OW rounded up to 16), already in packed-GEMM layout, on the general path, 0 on the 1×1 and depthwise paths
     /// (those use per-thread buffers).
     public func scratchCount(inH: Int, inW: Int) -> Int {
         guard path == .im2col else { return 0 }
         let p = parameters
         let (oh, ow) = p.outputSize(inH: inH, inW: inW)
-        return p.inChannels / p.groups * p.kernelH * p.kernelW * max(0, oh) * max(0, ow)
+        return p.inChannels / p.groups * p.kernelH * p.kernelW * ((max(0, oh) * max(0, ow) + 15) / 16 * 16)
     }
 
     /// output[outC × oH × oW] = conv(input[inC × inH × inW]).
@@ -119,22 +119,25 @@ public final class Conv2D: @unchecked Sendable {
             guard let scratch else { preconditionFailure("Conv2D \(p): forward needs scratchCount(inH:inW:) floats of scratch") }
             let kG = cinG * p.kernelH * p.kernelW
             let plane = inH * inW
+            let kb = GEMMBlocking.kBlock(kG)
+            let nPad = (n + 15) / 16 * 16
             for g in 0..<p.groups {
                 let src = input + g * cinG * plane
-                let threads = min(pool.threadCount, 2)
-                if threads > 1 && cinG >= 2 && kG * n >= 65536 {
-                    withUnsafePointer(to: &geom) { gp in
+                let threads = min(pool.threadCount, 2, cinG)
+                withUnsafePointer(to: &geom) { gp in
+                    if threads > 1 && kG * n >= 65536 {
                         pool.parallelFor(threads) { t in
-                            let c0 = cinG * t / threads, c1 = cinG * (t + 1) / threads
-                            ck_im2col(c1 - c0, gp, src + c0 * plane, scratch + c0 * p.kernelH * p.kernelW * n, n)
+                            ck_im2col_packed(cinG * t / threads, cinG * (t + 1) / threads, cinG, gp, src, kb, scratch)
                         }
+                    } else {
+                        ck_im2col_packed(0, cinG, cinG, gp, src, kb, scratch)
                     }
-                } else {
-                    ck_im2col(cinG, &geom, src, scratch, n)
                 }
-                Kernels.gemm(m: coutG, n: n, k: kG, a: packed[g], b: scratch, ldb: n, transB: false,
-                             c: output + g * coutG * n, ldc: n, bias: rawBias.map { UnsafePointer($0 + g * coutG) },
-                             biasPerRow: true, activation: activation, pool: pool)
+                GEMMDriver.run(m: coutG, n: n, k: kG, a: .packed(packed[g]),
+                               b: .panels(UnsafePointer(scratch), paddedOuter: nPad),
+                               c: output + g * coutG * n, ldc: n, accumulate: false,
+                               bias: rawBias.map { UnsafePointer($0 + g * coutG) }, biasPerRow: true,
+                               activation: activation, pool: pool)
             }
         }
     }

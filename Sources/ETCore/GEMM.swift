@@ -87,6 +87,8 @@ enum GEMMOperand {
     /// op(X)[i][j] = p[i*rs + j*cs]
     case raw(UnsafePointer<Float>, rs: Int, cs: Int)
     case packed(PackedMatrix)
+    /// Already in the packed-B layout of `PackedMatrix(side: .right)` (e.g. `ck_im2col_packed`).
+    case panels(UnsafePointer<Float>, paddedOuter: Int)
 
     static func strided(_ p: UnsafePointer<Float>, ld: Int, transposed: Bool) -> GEMMOperand {
         transposed ? .raw(p, rs: 1, cs: ld) : .raw(p, rs: ld, cs: 1)
@@ -167,6 +169,8 @@ enum GEMMDriver {
                     pb = UnsafePointer(ws.packB)
                 case let .packed(pm):
                     pb = pm.panel(pc: pc, outer: jc, kc: kc)
+                case let .panels(p, padded):
+                    pb = p + pc * padded + jc * kc
                 }
                 let last = pc + kc == k
                 var ic = i0
@@ -179,6 +183,8 @@ enum GEMMDriver {
                         pa = UnsafePointer(ws.packA)
                     case let .packed(pm):
                         pa = pm.panel(pc: pc, outer: ic, kc: kc)
+                    case let .panels(p, padded):
+                        pa = p + pc * padded + ic * kc
                     }
                     let cBlock = c + ic * ldc + jc
                     let loadC: Int32 = (accumulate || pc > 0) ? 1 : 0

@@ -36,22 +36,12 @@ void ck_im2col(long channels, const ck_conv_geom *g, const float *in, float *col
 }
 
 void ck_dw_pad_plane(const ck_conv_geom *g, const float *in, float *p, long rows, long cols) {
-    const long H = g->in_h, W = g->in_w;
-    long pl = g->pad_left;
-    long x0 = CK_MAX(0, -pl);                       // first input column that lands in p
-    long x1 = CK_MIN(W, cols - pl);                 // one past the last
-    for (long r = 0; r < rows; r++) {
-        float *d = p + r * cols;
-        long iy = r - g->pad_top;
-        if (iy < 0 || iy >= H || x1 <= x0) {
-            memset(d, 0, (size_t)cols * sizeof(float));
-            continue;
-        }
-        long lo = x0 + pl, hi = x1 + pl;            // destination span [lo, hi)
-        if (lo > 0) memset(d, 0, (size_t)lo * sizeof(float));
-        memcpy(d + lo, in + iy * W + x0, (size_t)(hi - lo) * sizeof(float));
-        if (hi < cols) memset(d + hi, 0, (size_t)(cols - hi) * sizeof(float));
-    }
+    const long H = g->in_h, W = g->in_w, pl = g->pad_left;
+    long x1 = CK_MIN(W, cols - pl);                 // input columns [0, x1) land in p
+    long r0 = g->pad_top, r1 = CK_MIN(rows, g->pad_top + H);
+    if (x1 <= 0) return;
+    for (long r = r0; r < r1; r++)
+        memcpy(p + r * cols + pl, in + (r - g->pad_top) * W, (size_t)x1 * sizeof(float));
 }
 
 void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, const float *in,
@@ -60,6 +50,7 @@ void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, con
     long rows, cols;
     ck_dw_padded_size(g, &rows, &cols);
     const long KH = g->kernel_h, KW = g->kernel_w, OH = g->out_h, OW = g->out_w;
+    memset(scratch, 0, (size_t)(rows * cols) * sizeof(float));
     for (long c = c0; c < c0 + count; c++) {
         ck_dw_pad_plane(g, in + c * g->in_h * g->in_w, scratch, rows, cols);
         const float *wc = w + c * KH * KW;
@@ -78,3 +69,10 @@ void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, con
         }
     }
 }
+
+#define IM2COL_NAME ck_im2col_packed_generic
+#define IM2COL_EMIT im2col_emit_generic
+#define IM2COL_ATTR
+#define IM2COL_GATHER(d, s, n, stride, limit) \
+    do { for (long i_ = 0; i_ < (n); i_++) (d)[i_] = (s)[i_ * (stride)]; } while (0)
+#include "../im2col_packed.inc"

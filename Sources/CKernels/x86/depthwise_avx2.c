@@ -1,72 +1,131 @@
-// AVX2+FMA depthwise convolution, 3×3 and 5×5 at stride 1 and 2, any padding. Each channel is
-// first copied into a zero-padded plane (scratch), so the inner loops have no edge cases; they
-// are register-blocked along W (16 outputs per step) with the K×K weights held as broadcasts.
+// AVX2+FMA depthwise convolution, 3×3 and 5×5 at stride 1 and 2, any padding.
+//
+// Each channel is copied into a zero-padded plane in scratch (zeroed once per call; only the
+// input part is rewritten per channel), so the inner loops have no edge cases. Stride 2 splits
+// the padded plane into even and odd columns (E, O) during that copy, which turns every tap into
+// a plain unaligned load. Outputs are computed in blocks of 2 rows × 16 columns (4 accumulators)
+// so each input vector loaded feeds up to 4 FMAs.
 #if defined(__x86_64__)
 #include <string.h>
 #include "simd_avx2.h"
 
-/// Lanes l = 0..7 of p[S*l + kx] for stride 2: evens (kx even) or odds of the 16 floats at p.
-CK_AVX2_INLINE __m256 dw_even(const float *p) {
-    __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
-    __m256 t = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
-}
-CK_AVX2_INLINE __m256 dw_odd(const float *p) {
-    __m256 lo = _mm256_loadu_ps(p), hi = _mm256_loadu_ps(p + 8);
-    __m256 t = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
-    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+/// Plane geometry of the fast path: rows, and the row stride of P (stride 1) or of E and O.
+static void fast_size(const ck_conv_geom *g, long *rows, long *cols) {
+    long K = g->kernel_w, ow8 = (g->out_w + 7) / 8 * 8;
+    *rows = (g->out_h - 1) * g->stride_h + g->kernel_h;
+    *cols = g->stride_w == 1 ? ow8 + K - 1 : ow8 + (K - 1) / 2;
 }
 
-/// acc += Σ_{ky,kx} w[ky][kx] · P[ky*cols + S*l + kx] for the 8 outputs starting at p.
-CK_AVX2_INLINE __m256 dw_vec(__m256 acc, const float *p, long cols, const __m256 *wv, int K, int S) {
-    for (int ky = 0; ky < K; ky++) {
-        const float *r = p + ky * cols;
-        if (S == 1) {
-            for (int kx = 0; kx < K; kx++) acc = _mm256_fmadd_ps(wv[ky * K + kx], _mm256_loadu_ps(r + kx), acc);
-        } else {
-            for (int kx = 0; kx < K; kx += 2) {
-                acc = _mm256_fmadd_ps(wv[ky * K + kx], dw_even(r + kx), acc);
-                if (kx + 1 < K) acc = _mm256_fmadd_ps(wv[ky * K + kx + 1], dw_odd(r + kx), acc);
+static int fast_handles(const ck_conv_geom *g) {
+    long K = g->kernel_h, S = g->stride_h;
+    return g->kernel_w == K && (K == 3 || K == 5) && g->stride_w == S && (S == 1 || S == 2) &&
+           g->dilation_h == 1 && g->dilation_w == 1;
+}
+
+long ck_depthwise_scratch_count_avx2(const ck_conv_geom *g) {
+    if (!fast_handles(g)) return 0;
+    long rows, cols;
+    fast_size(g, &rows, &cols);
+    return rows * cols * g->stride_w;
+}
+
+/// Stride 2: E[r][j] = P[r][2j], O[r][j] = P[r][2j+1], where P is the padded plane. Writes only
+/// the entries that hold input (the same set for every channel).
+CK_AVX2 static void split_plane(const ck_conv_geom *g, const float *in, float *E, float *O, long rows, long cols) {
+    const long H = g->in_h, W = g->in_w, pl = g->pad_left;
+    long r1 = CK_MIN(rows, g->pad_top + H);
+    for (long r = g->pad_top; r < r1; r++) {
+        const float *s = in + (r - g->pad_top) * W;   // P[r][x] = s[x - pl]
+        float *e = E + r * cols, *o = O + r * cols;
+        long j = 0;
+        // Scalar until the 16-float window at s + 2j - pl is inside the row.
+        for (; j < cols && 2 * j - pl < 0; j++) {
+            long xe = 2 * j - pl, xo = xe + 1;
+            if (xe >= 0 && xe < W) e[j] = s[xe];
+            if (xo >= 0 && xo < W) o[j] = s[xo];
+        }
+        for (; j + 8 <= cols && 2 * j - pl + 16 <= W; j += 8) {
+            __m256 lo = _mm256_loadu_ps(s + 2 * j - pl), hi = _mm256_loadu_ps(s + 2 * j - pl + 8);
+            __m256 te = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+            __m256 to = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1));
+            _mm256_storeu_ps(e + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(te), _MM_SHUFFLE(3, 1, 2, 0))));
+            _mm256_storeu_ps(o + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(to), _MM_SHUFFLE(3, 1, 2, 0))));
+        }
+        for (; j < cols; j++) {
+            long xe = 2 * j - pl, xo = xe + 1;
+            if (xe >= 0 && xe < W) e[j] = s[xe];
+            if (xo >= 0 && xo < W) o[j] = s[xo];
+        }
+    }
+}
+
+/// Tap kx of row r for outputs starting at ox: P[r][ox*S + kx] as 8 lanes.
+CK_AVX2_INLINE __m256 tap(const float *E, const float *O, long cols, long r, long ox, int kx, int S) {
+    if (S == 1) return _mm256_loadu_ps(E + r * cols + ox + kx);
+    return _mm256_loadu_ps(((kx & 1) ? O : E) + r * cols + ox + kx / 2);
+}
+
+/// Rows oy..oy+R-1 (R = 1 or 2) × columns ox..ox+8V-1 (V = 1 or 2). Input row r (relative to
+/// oy*S) feeds output row 0 with ky = r and output row 1 with ky = r - S.
+CK_AVX2_INLINE void dw_block(const float *E, const float *O, long cols, long oy, long ox, const float *w,
+                             int K, int S, int R, int V, __m256 bias, const ck_activation *act,
+                             float *o, long OW, long valid) {
+    __m256 a00 = bias, a01 = bias, a10 = bias, a11 = bias;
+    const long r0 = oy * S;
+    for (int r = 0; r < K + (R - 1) * S; r++) {
+        for (int kx = 0; kx < K; kx++) {
+            __m256 x0 = tap(E, O, cols, r0 + r, ox, kx, S);
+            __m256 x1 = V == 2 ? tap(E, O, cols, r0 + r, ox + 8, kx, S) : x0;
+            if (r < K) {
+                __m256 wv = _mm256_broadcast_ss(w + r * K + kx);
+                a00 = _mm256_fmadd_ps(wv, x0, a00);
+                if (V == 2) a01 = _mm256_fmadd_ps(wv, x1, a01);
+            }
+            if (R == 2 && r >= S && r - S < K) {
+                __m256 wv = _mm256_broadcast_ss(w + (r - S) * K + kx);
+                a10 = _mm256_fmadd_ps(wv, x0, a10);
+                if (V == 2) a11 = _mm256_fmadd_ps(wv, x1, a11);
             }
         }
     }
-    return acc;
+    float *d0 = o + oy * OW + ox, *d1 = d0 + OW;
+    if (V == 2) {
+        _mm256_storeu_ps(d0, ck_v_act(a00, act));
+        _mm256_storeu_ps(d0 + 8, ck_v_act(a01, act));
+        if (R == 2) {
+            _mm256_storeu_ps(d1, ck_v_act(a10, act));
+            _mm256_storeu_ps(d1 + 8, ck_v_act(a11, act));
+        }
+    } else {
+        // The last (possibly partial) vector of the row: store `valid` lanes.
+        __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)valid), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        _mm256_maskstore_ps(d0, m, ck_v_act(a00, act));
+        if (R == 2) _mm256_maskstore_ps(d1, m, ck_v_act(a10, act));
+    }
 }
 
-CK_AVX2_INLINE void dw_plane(const float *P, long cols, const float *w, int K, int S, long OH, long OW,
-                             float bias, const ck_activation *act, float *o) {
-    __m256 wv[25];
-    for (int i = 0; i < K * K; i++) wv[i] = _mm256_broadcast_ss(w + i);
+CK_AVX2_INLINE void dw_plane(const float *E, const float *O, long cols, const float *w, int K, int S,
+                             long OH, long OW, float bias, const ck_activation *act, float *o) {
     __m256 bv = _mm256_set1_ps(bias);
-    for (long oy = 0; oy < OH; oy++) {
-        const float *base = P + oy * S * cols;
-        float *orow = o + oy * OW;
+    long oy = 0;
+    for (; oy + 2 <= OH; oy += 2) {
         long ox = 0;
-        for (; ox + 16 <= OW; ox += 16) {
-            __m256 a0 = dw_vec(bv, base + ox * S, cols, wv, K, S);
-            __m256 a1 = dw_vec(bv, base + (ox + 8) * S, cols, wv, K, S);
-            _mm256_storeu_ps(orow + ox, ck_v_act(a0, act));
-            _mm256_storeu_ps(orow + ox + 8, ck_v_act(a1, act));
-        }
-        for (; ox < OW; ox += 8) {
-            __m256 a0 = ck_v_act(dw_vec(bv, base + ox * S, cols, wv, K, S), act);
-            if (ox + 8 <= OW) {
-                _mm256_storeu_ps(orow + ox, a0);
-            } else {
-                float t[8];
-                _mm256_storeu_ps(t, a0);
-                memcpy(orow + ox, t, (size_t)(OW - ox) * sizeof(float));
-            }
-        }
-        if (act->kind == CK_ACT_GELU)
-            for (long x = 0; x < OW; x++) orow[x] = ck_act1(orow[x], act);
+        for (; ox + 16 <= OW; ox += 16) dw_block(E, O, cols, oy, ox, w, K, S, 2, 2, bv, act, o, OW, 16);
+        for (; ox < OW; ox += 8) dw_block(E, O, cols, oy, ox, w, K, S, 2, 1, bv, act, o, OW, CK_MIN(8, OW - ox));
     }
+    for (; oy < OH; oy++) {
+        long ox = 0;
+        for (; ox + 16 <= OW; ox += 16) dw_block(E, O, cols, oy, ox, w, K, S, 1, 2, bv, act, o, OW, 16);
+        for (; ox < OW; ox += 8) dw_block(E, O, cols, oy, ox, w, K, S, 1, 1, bv, act, o, OW, CK_MIN(8, OW - ox));
+    }
+    if (act->kind == CK_ACT_GELU)
+        for (long i = 0; i < OH * OW; i++) o[i] = ck_act1(o[i], act);
 }
 
 #define DW_VARIANT(K, S) \
     CK_AVX2 __attribute__((noinline)) static void dw_##K##x##K##_s##S( \
-        const float *P, long cols, const float *w, long OH, long OW, float bias, \
-        const ck_activation *act, float *o) { dw_plane(P, cols, w, K, S, OH, OW, bias, act, o); }
+        const float *E, const float *O, long cols, const float *w, long OH, long OW, float bias, \
+        const ck_activation *act, float *o) { dw_plane(E, O, cols, w, K, S, OH, OW, bias, act, o); }
 DW_VARIANT(3, 1)
 DW_VARIANT(3, 2)
 DW_VARIANT(5, 1)
@@ -76,23 +135,46 @@ CK_AVX2
 int ck_depthwise_conv2d_avx2(long c0, long count, const ck_conv_geom *g, const float *in,
                              const float *w, const float *bias, const ck_activation *act,
                              float *out, float *scratch) {
-    long K = g->kernel_h, S = g->stride_h;
-    if (g->kernel_w != K || (K != 3 && K != 5) || g->stride_w != S || (S != 1 && S != 2) ||
-        g->dilation_h != 1 || g->dilation_w != 1)
-        return 0;
+    if (!fast_handles(g)) return 0;
+    const long K = g->kernel_h, S = g->stride_h, OH = g->out_h, OW = g->out_w;
     long rows, cols;
-    ck_dw_padded_size(g, &rows, &cols);
-    const long OH = g->out_h, OW = g->out_w;
+    fast_size(g, &rows, &cols);
+    float *E = scratch, *O = scratch + rows * cols;
+    memset(scratch, 0, (size_t)(rows * cols * S) * sizeof(float));
     for (long c = c0; c < c0 + count; c++) {
-        ck_dw_pad_plane(g, in + c * g->in_h * g->in_w, scratch, rows, cols);
+        const float *src = in + c * g->in_h * g->in_w;
+        if (S == 1) ck_dw_pad_plane(g, src, E, rows, cols);
+        else split_plane(g, src, E, O, rows, cols);
         const float *wc = w + c * K * K;
         float b = bias ? bias[c] : 0;
         float *o = out + c * OH * OW;
-        if (K == 3 && S == 1) dw_3x3_s1(scratch, cols, wc, OH, OW, b, act, o);
-        else if (K == 3) dw_3x3_s2(scratch, cols, wc, OH, OW, b, act, o);
-        else if (S == 1) dw_5x5_s1(scratch, cols, wc, OH, OW, b, act, o);
-        else dw_5x5_s2(scratch, cols, wc, OH, OW, b, act, o);
+        if (K == 3 && S == 1) dw_3x3_s1(E, O, cols, wc, OH, OW, b, act, o);
+        else if (K == 3) dw_3x3_s2(E, O, cols, wc, OH, OW, b, act, o);
+        else if (S == 1) dw_5x5_s1(E, O, cols, wc, OH, OW, b, act, o);
+        else dw_5x5_s2(E, O, cols, wc, OH, OW, b, act, o);
     }
     return 1;
 }
+#endif
+
+#if defined(__x86_64__)
+/// d[i] = s[i*stride], with an AVX2 deinterleave for stride 2 when 16 floats past s are readable.
+CK_AVX2_INLINE void gather_avx2(float *d, const float *s, long n, long stride, const float *limit) {
+    long i = 0;
+    if (stride == 1) {
+        for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
+    } else if (stride == 2) {
+        for (; i + 8 <= n && s + 2 * i + 16 <= limit; i += 8) {
+            __m256 lo = _mm256_loadu_ps(s + 2 * i), hi = _mm256_loadu_ps(s + 2 * i + 8);
+            __m256 t = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+            _mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0))));
+        }
+    }
+    for (; i < n; i++) d[i] = s[i * stride];
+}
+#define IM2COL_NAME ck_im2col_packed_avx2
+#define IM2COL_EMIT im2col_emit_avx2
+#define IM2COL_ATTR CK_AVX2
+#define IM2COL_GATHER(d, s, n, stride, limit) gather_avx2(d, s, n, stride, limit)
+#include "../im2col_packed.inc"
 #endif

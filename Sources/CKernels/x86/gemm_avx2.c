@@ -1,12 +1,13 @@
 // AVX2+FMA SGEMM macro-kernel (6×16 micro-tiles, 12 ymm accumulators) and GEMV kernels.
 #if defined(__x86_64__)
-#include <string.h>
 #include "simd_avx2.h"
 
-/// One full 6×16 tile: C = (load_c ? C : 0) + A·B over kc, then the epilogue (bias already
-/// offset to this tile's first row/column) while the tile is still in registers.
-CK_AVX2_INLINE void micro_6x16(long kc, const float *pa, const float *pb, float *c, long ldc,
-                               int load_c, const ck_epilogue *ep, const float *bias) {
+/// One 6×16 tile: C = (load_c ? C : 0) + A·B over kc, then the epilogue (bias already offset to
+/// this tile's first row/column) while the tile is still in registers. Only the top-left mr×nr
+/// part of C (and of the bias) is read or written: rows by test, columns by AVX masks. The full
+/// instance (mr = 6, nr = 16 as constants) compiles to plain unmasked loads and stores.
+CK_AVX2_INLINE void micro_tile(long kc, const float *pa, const float *pb, float *c, long ldc,
+                               long mr, long nr, int load_c, const ck_epilogue *ep, const float *bias) {
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
     __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
     __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
@@ -14,7 +15,7 @@ CK_AVX2_INLINE void micro_6x16(long kc, const float *pa, const float *pb, float 
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
     for (long p = 0; p < kc; p++) {
-        __m256 b0 = _mm256_load_ps(pb), b1 = _mm256_load_ps(pb + 8);
+        __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
         __m256 a;
         a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
         a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
@@ -26,22 +27,30 @@ CK_AVX2_INLINE void micro_6x16(long kc, const float *pa, const float *pb, float 
         pb += 16;
     }
     __m256 r[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    const int full = mr == 6 && nr == 16;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr), lane);
+    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)nr - 8), lane);
+#define CK_LD(p, m) (full ? _mm256_loadu_ps(p) : _mm256_maskload_ps((p), (m)))
+#define CK_ST(p, m, v) do { if (full) _mm256_storeu_ps((p), (v)); else _mm256_maskstore_ps((p), (m), (v)); } while (0)
     if (load_c) {
         for (int i = 0; i < 6; i++) {
-            r[2 * i] = _mm256_add_ps(r[2 * i], _mm256_loadu_ps(c + i * ldc));
-            r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], _mm256_loadu_ps(c + i * ldc + 8));
+            if (i >= mr) break;
+            r[2 * i] = _mm256_add_ps(r[2 * i], CK_LD(c + i * ldc, m0));
+            r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], CK_LD(c + i * ldc + 8, m1));
         }
     }
     if (ep) {
         if (bias) {
             if (ep->bias_per_row) {
                 for (int i = 0; i < 6; i++) {
+                    if (i >= mr) break;
                     __m256 bi = _mm256_broadcast_ss(bias + i);
                     r[2 * i] = _mm256_add_ps(r[2 * i], bi);
                     r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], bi);
                 }
             } else {
-                __m256 b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+                __m256 b0 = CK_LD(bias, m0), b1 = CK_LD(bias + 8, m1);
                 for (int i = 0; i < 6; i++) {
                     r[2 * i] = _mm256_add_ps(r[2 * i], b0);
                     r[2 * i + 1] = _mm256_add_ps(r[2 * i + 1], b1);
@@ -60,28 +69,23 @@ CK_AVX2_INLINE void micro_6x16(long kc, const float *pa, const float *pb, float 
         }
     }
     for (int i = 0; i < 6; i++) {
-        _mm256_storeu_ps(c + i * ldc, r[2 * i]);
-        _mm256_storeu_ps(c + i * ldc + 8, r[2 * i + 1]);
+        if (i >= mr) break;
+        CK_ST(c + i * ldc, m0, r[2 * i]);
+        CK_ST(c + i * ldc + 8, m1, r[2 * i + 1]);
     }
+#undef CK_LD
+#undef CK_ST
     if (ep && ep->act.kind == CK_ACT_GELU) {
-        for (int i = 0; i < 6; i++)
-            for (int j = 0; j < 16; j++) c[i * ldc + j] = ck_act1(c[i * ldc + j], &ep->act);
+        for (long i = 0; i < mr; i++)
+            for (long j = 0; j < nr; j++) c[i * ldc + j] = ck_act1(c[i * ldc + j], &ep->act);
     }
 }
 
-/// An edge tile (mr < 6 or nr < 16) goes through a 6×16 buffer so the kernel never touches
-/// memory outside C or the bias.
+/// Edge tiles (mr < 6 or nr < 16), out of line so the full-tile loop stays small.
 CK_AVX2 __attribute__((noinline))
 static void micro_edge(long kc, const float *pa, const float *pb, float *c, long ldc, long mr, long nr,
                        int load_c, const ck_epilogue *ep, const float *bias) {
-    float tile[6 * 16] __attribute__((aligned(32)));
-    float b[16] = {0};
-    if (load_c) {
-        for (long i = 0; i < mr; i++) memcpy(tile + i * 16, c + i * ldc, (size_t)nr * sizeof(float));
-    }
-    if (bias) memcpy(b, bias, (size_t)(ep->bias_per_row ? mr : nr) * sizeof(float));
-    micro_6x16(kc, pa, pb, tile, 16, load_c, ep, bias ? b : NULL);
-    for (long i = 0; i < mr; i++) memcpy(c + i * ldc, tile + i * 16, (size_t)nr * sizeof(float));
+    micro_tile(kc, pa, pb, c, ldc, mr, nr, load_c, ep, bias);
 }
 
 CK_AVX2
@@ -96,7 +100,7 @@ void ck_sgemm_macro_avx2(long mc, long nc, long kc, const float *pa, const float
             long mr = CK_MIN(6, mc - i);
             const float *bi = bias ? (per_row ? bias + i : bias + j) : NULL;
             if (mr == 6 && nr == 16)
-                micro_6x16(kc, pa + i * kc, bp, c + i * ldc + j, ldc, load_c, ep, bi);
+                micro_tile(kc, pa + i * kc, bp, c + i * ldc + j, ldc, 6, 16, load_c, ep, bi);
             else
                 micro_edge(kc, pa + i * kc, bp, c + i * ldc + j, ldc, mr, nr, load_c, ep, bi);
         }
