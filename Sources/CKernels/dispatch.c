@@ -2,9 +2,14 @@
 #include <stdatomic.h>
 #include "internal.h"
 
+static int force_generic = 0;
+
+void ck_force_generic(int on) { force_generic = on; }
+
 int ck_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     static int cached = -1;
+    if (force_generic) return 0;
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

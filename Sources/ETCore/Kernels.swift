@@ -59,6 +59,12 @@ public enum Kernels {
                        activation: activation, pool: pool)
     }
 
+    /// Routes every kernel to the portable C fallback (what Apple/arm64 builds run) when `on`, so
+    /// tests on x86 can check it too. Not thread-safe: set it only while no kernel is running.
+    public static func usePortableKernels(_ on: Bool) {
+        ck_force_generic(on ? 1 : 0)
+    }
+
     /// Applies `activation` in place to `count` floats (AVX2; GELU uses scalar erf).
     public static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
         if activation == .identity || count <= 0 { return }

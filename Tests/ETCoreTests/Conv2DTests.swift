@@ -2,7 +2,7 @@ import XCTest
 import ETCore
 
 final class Conv2DTests: XCTestCase {
-    func check(_ p: Conv2DParameters, inH: Int, inW: Int, activation: Activation = .identity, bias: Bool = true,
+    static func check(_ p: Conv2DParameters, inH: Int, inW: Int, activation: Activation = .identity, bias: Bool = true,
                threads: Int = 1, seed: UInt64 = 1, file: StaticString = #filePath, line: UInt = #line) {
         var rng = SeededRandom(seed &+ UInt64(p.weightCount * 31 + inH * 7 + inW))
         let input = rng.floats(p.inChannels * inH * inW)
@@ -27,7 +27,8 @@ final class Conv2DTests: XCTestCase {
                     "\(p) in \(inH)×\(inW) \(activation) bias \(bias) threads \(threads)", file: file, line: line)
     }
 
-    func testDepthwiseFastPaths() {
+    func testDepthwiseFastPaths() { Self.depthwiseFastPaths() }
+    static func depthwiseFastPaths() {
         for k in [3, 5] { for s in [1, 2] {
             for (h, w) in [(1, 1), (2, 3), (8, 8), (13, 29), (16, 16), (33, 17)] {
                 for pads in [(k / 2, k / 2, k / 2, k / 2), (0, 0, 0, 0), (0, 1, 1, 0), (2, 0, 1, 3)] {
@@ -40,7 +41,8 @@ final class Conv2DTests: XCTestCase {
         } }
     }
 
-    func testDepthwiseGenericPaths() {
+    func testDepthwiseGenericPaths() { Self.depthwiseGenericPaths() }
+    static func depthwiseGenericPaths() {
         let cases = [
             Conv2DParameters(inChannels: 4, outChannels: 4, kernelH: 7, kernelW: 7, padTop: 3, padLeft: 3, padBottom: 3, padRight: 3, groups: 4),
             Conv2DParameters(inChannels: 4, outChannels: 4, kernelH: 3, kernelW: 3, padTop: 2, padLeft: 2, padBottom: 2, padRight: 2,
@@ -54,7 +56,8 @@ final class Conv2DTests: XCTestCase {
         for p in cases { for (h, w) in [(7, 9), (17, 12)] { check(p, inH: h, inW: w, activation: .relu) } }
     }
 
-    func testPointwise() {
+    func testPointwise() { Self.pointwise() }
+    static func pointwise() {
         for (cin, cout, h, w) in [(1, 1, 1, 1), (3, 7, 5, 3), (16, 17, 8, 8), (33, 48, 16, 16), (96, 24, 7, 9)] {
             for act in [Activation.identity, .relu, .hardSwish] {
                 check(Conv2DParameters(inChannels: cin, outChannels: cout, kernelH: 1, kernelW: 1), inH: h, inW: w, activation: act)
@@ -63,7 +66,8 @@ final class Conv2DTests: XCTestCase {
         check(Conv2DParameters(inChannels: 8, outChannels: 12, kernelH: 1, kernelW: 1, groups: 2), inH: 6, inW: 5, bias: false)
     }
 
-    func testGeneralConvolutions() {
+    func testGeneralConvolutions() { Self.generalConvolutions() }
+    static func generalConvolutions() {
         let cases = [
             Conv2DParameters(inChannels: 3, outChannels: 16, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2,
                              padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),  // NanoTrack stem
@@ -82,7 +86,8 @@ final class Conv2DTests: XCTestCase {
         } }
     }
 
-    func testTwoThreads() {
+    func testTwoThreads() { Self.twoThreads() }
+    static func twoThreads() {
         // Large enough to take the threaded branches of every path.
         check(Conv2DParameters(inChannels: 32, outChannels: 32, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1,
                                padBottom: 1, padRight: 1, groups: 32), inH: 64, inW: 60, activation: .relu, threads: 2)

@@ -15,7 +15,7 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    func check(_ t: Case, seed: UInt64 = 1) {
+    static func check(_ t: Case, seed: UInt64 = 1) {
         var rng = SeededRandom(seed &+ UInt64(t.m * 1_000_003 + t.n * 1009 + t.k))
         let lda = (t.transA ? t.m : t.k) + t.pad, ldb = (t.transB ? t.k : t.n) + t.pad, ldc = t.n + t.pad
         let a = rng.floats((t.transA ? t.k : t.m) * lda), b = rng.floats((t.transB ? t.n : t.k) * ldb)
@@ -68,14 +68,16 @@ final class GEMMTests: XCTestCase {
         assertClose(got, ref, scale: scale, tol: 2e-6, "\(t)")
     }
 
-    func testAwkwardSizes() {
+    func testAwkwardSizes() { Self.awkwardSizes() }
+    static func awkwardSizes() {
         let sizes = [1, 3, 7, 17, 33]
         for m in sizes { for n in sizes { for k in [1, 3, 17, 33] {
             check(Case(m: m, n: n, k: k))
         } } }
     }
 
-    func testTransposesAndStrides() {
+    func testTransposesAndStrides() { Self.transposesAndStrides() }
+    static func transposesAndStrides() {
         for (m, n, k) in [(7, 17, 33), (13, 35, 5), (1, 19, 9), (19, 1, 9), (6, 16, 256), (50, 40, 300)] {
             for tA in [false, true] { for tB in [false, true] { for pad in [0, 3] {
                 check(Case(m: m, n: n, k: k, transA: tA, transB: tB, pad: pad))
@@ -83,7 +85,8 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    func testAccumulateBiasActivations() {
+    func testAccumulateBiasActivations() { Self.accumulateBiasActivations() }
+    static func accumulateBiasActivations() {
         let acts: [Activation] = [.identity, .relu, .clip(-0.5, 0.7), .hardSwish, .hardSigmoid(alpha: 0.2, beta: 0.5),
                                   .sigmoid, .gelu]
         for act in acts { for bias in 0...2 { for acc in [false, true] {
@@ -93,12 +96,14 @@ final class GEMMTests: XCTestCase {
         } } }
     }
 
-    func testZeroK() {
+    func testZeroK() { Self.zeroK() }
+    static func zeroK() {
         check(Case(m: 5, n: 7, k: 0, accumulate: true, bias: 1, activation: .relu))
         check(Case(m: 5, n: 7, k: 0, bias: 2))
     }
 
-    func testBlockingEdges() {
+    func testBlockingEdges() { Self.blockingEdges() }
+    static func blockingEdges() {
         // Several K blocks (split evenly), M over MC, N over NC, with every operand form.
         for packed in 0...2 {
             check(Case(m: 100, n: 1030, k: 520, bias: 2, activation: .relu, packed: packed))
@@ -106,21 +111,24 @@ final class GEMMTests: XCTestCase {
         }
     }
 
-    func testPackedOperands() {
+    func testPackedOperands() { Self.packedOperands() }
+    static func packedOperands() {
         for packed in 1...2 { for tA in [false, true] { for tB in [false, true] {
             check(Case(m: 19, n: 35, k: 29, transA: tA, transB: tB, bias: 1, activation: .hardSwish, pad: 2, packed: packed))
             check(Case(m: 1, n: 3, k: 7, transA: tA, transB: tB, packed: packed))
         } } }
     }
 
-    func testTwoThreads() {
+    func testTwoThreads() { Self.twoThreads() }
+    static func twoThreads() {
         for packed in 0...2 {
             check(Case(m: 96, n: 200, k: 300, bias: 2, activation: .sigmoid, threads: 2, packed: packed))
             check(Case(m: 200, n: 40, k: 600, accumulate: true, bias: 1, threads: 2, packed: packed))
         }
     }
 
-    func testOneAndTwoThreadsAgree() {
+    func testOneAndTwoThreadsAgree() { Self.oneAndTwoThreadsAgree() }
+    static func oneAndTwoThreadsAgree() {
         var rng = SeededRandom(7)
         let m = 64, n = 256, k = 288
         let a = rng.floats(m * k), b = rng.floats(k * n)

@@ -5,7 +5,8 @@ final class RowKernelTests: XCTestCase {
     static let activations: [Activation] = [.identity, .relu, .clip(0, 6), .clip(-0.25, 0.5), .hardSwish,
                                             .hardSigmoid(alpha: 1.0 / 6, beta: 0.5), .sigmoid, .gelu]
 
-    func testActivationsMatchScalarReference() {
+    func testActivationsMatchScalarReference() { Self.activationsMatchScalarReference() }
+    static func activationsMatchScalarReference() {
         for act in Self.activations { for n in [1, 3, 7, 8, 17, 33, 100] {
             var rng = SeededRandom(UInt64(n))
             var x = rng.floats(n, -9, 9)
@@ -16,7 +17,8 @@ final class RowKernelTests: XCTestCase {
         } }
     }
 
-    func testSigmoidRelativeErrorOverWideRange() {
+    func testSigmoidRelativeErrorOverWideRange() { Self.sigmoidRelativeErrorOverWideRange() }
+    static func sigmoidRelativeErrorOverWideRange() {
         // Vector exp: < 1e-6 relative against expf-based sigmoid where the result is normal.
         let xs = stride(from: Float(-80), through: 80, by: 0.0137).map { $0 }
         var y = xs
@@ -30,7 +32,8 @@ final class RowKernelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-6, "sigmoid max relative error \(worst) at x = \(at)")
     }
 
-    func testBiasActivate() {
+    func testBiasActivate() { Self.biasActivate() }
+    static func biasActivate() {
         var rng = SeededRandom(3)
         for act in Self.activations { for n in [1, 9, 33] {
             var x = rng.floats(n, -4, 4)
@@ -40,7 +43,8 @@ final class RowKernelTests: XCTestCase {
         } }
     }
 
-    func testSoftmax() {
+    func testSoftmax() { Self.softmax() }
+    static func softmax() {
         for (rows, cols) in [(1, 1), (3, 7), (2, 8), (5, 17), (4, 33), (2, 320)] {
             var rng = SeededRandom(UInt64(rows * 100 + cols))
             var x = rng.floats(rows * cols, -20, 20)
@@ -51,7 +55,8 @@ final class RowKernelTests: XCTestCase {
         }
     }
 
-    func testLayerNorm() {
+    func testLayerNorm() { Self.layerNorm() }
+    static func layerNorm() {
         for (rows, cols) in [(1, 1), (3, 7), (2, 16), (5, 17), (4, 33), (2, 768)] {
             for affine in [false, true] {
                 var rng = SeededRandom(UInt64(rows * 100 + cols))
@@ -67,7 +72,8 @@ final class RowKernelTests: XCTestCase {
         }
     }
 
-    func testGlobalAveragePool() {
+    func testGlobalAveragePool() { Self.globalAveragePool() }
+    static func globalAveragePool() {
         for (c, s) in [(1, 1), (3, 7), (5, 17), (4, 33), (16, 64 * 64)] {
             var rng = SeededRandom(UInt64(c * 1000 + s))
             let x = rng.floats(c * s, 0, 2)

@@ -31,6 +31,22 @@ final class ThreadPoolTests: XCTestCase {
         }
     }
 
+    func testWorkerTakesPart() {
+        // Items that take 2 ms leave the worker ample time to wake and claim the second one.
+        let pool = ThreadPool(threads: 2, spinMicroseconds: 100)
+        let ids = UnsafeMutablePointer<pthread_t>.allocate(capacity: 2)
+        defer { ids.deallocate() }
+        var parallelRuns = 0
+        for _ in 0..<10 {
+            pool.parallelFor(2) { i in
+                ids[i] = pthread_self()
+                usleep(2000)
+            }
+            if pthread_equal(ids[0], ids[1]) == 0 { parallelRuns += 1 }
+        }
+        XCTAssertGreaterThan(parallelRuns, 0, "the worker thread never ran an item in 10 parallelFor(2) calls")
+    }
+
     func testNestedCallsRunInline() {
         let pool = ThreadPool(threads: 2)
         let sums = UnsafeMutablePointer<Int>.allocate(capacity: 4)

@@ -10,6 +10,11 @@
 /// 1 when the running CPU has AVX2 and FMA (the fast x86 paths), else 0.
 int ck_has_avx2_fma(void);
 
+/// Test hook: when `on` is non-zero every entry point uses the portable generic kernels (the ones
+/// Apple/arm64 builds run), so x86 CI can check them against the references too. Not thread-safe;
+/// set it only while no kernel runs.
+void ck_force_generic(int on);
+
 // MARK: - Activations and epilogues
 
 /// Activation kinds; the values mirror `ETCore.Activation`.
