@@ -81,6 +81,11 @@ void ck_im2col_packed(long c0, long c1, long channels, const ck_conv_geom *g, co
     CK_DISPATCH(ck_im2col_packed, c0, c1, channels, g, in, kb, pb);
 }
 
+void ck_binary(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+               const ck_activation *act) {
+    CK_DISPATCH(ck_binary, op, n, a, inca, b, incb, y, act);
+}
+
 void ck_softmax_rows(long rows, long cols, float *x, long ld) {
     CK_DISPATCH(ck_softmax_rows, rows, cols, x, ld);
 }

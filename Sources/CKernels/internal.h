@@ -55,6 +55,18 @@ void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, con
                                  float *out, float *scratch);
 void ck_im2col_packed_generic(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
                               long kb, float *pb);
+static inline float ck_bin1(int op, float a, float b) {
+    switch (op) {
+    case CK_BIN_ADD: return a + b;
+    case CK_BIN_SUB: return a - b;
+    case CK_BIN_MUL: return a * b;
+    case CK_BIN_DIV: return a / b;
+    case CK_BIN_MAX: return a > b ? a : b;
+    default: return a < b ? a : b;
+    }
+}
+void ck_binary_generic(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+                       const ck_activation *act);
 void ck_softmax_rows_generic(long rows, long cols, float *x, long ld);
 void ck_layernorm_rows_generic(long rows, long cols, const float *x, long ldx, const float *gamma,
                                const float *beta, float eps, float *y, long ldy);
@@ -73,6 +85,8 @@ int ck_depthwise_conv2d_avx2(long c0, long count, const ck_conv_geom *g, const f
                              float *out, float *scratch);
 void ck_im2col_packed_avx2(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
                            long kb, float *pb);
+void ck_binary_avx2(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+                    const ck_activation *act);
 void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld);
 void ck_layernorm_rows_avx2(long rows, long cols, const float *x, long ldx, const float *gamma,
                             const float *beta, float eps, float *y, long ldy);

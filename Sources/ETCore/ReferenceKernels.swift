@@ -99,4 +99,26 @@ public enum ReferenceKernels {
             y[c] = Float(s / Double(spatial))
         }
     }
+
+    /// y = activation(a op b) with NumPy/ONNX broadcasting (right-aligned shapes).
+    public static func binary(_ op: BinaryOp, a: UnsafePointer<Float>, aShape: [Int], b: UnsafePointer<Float>,
+                              bShape: [Int], y: UnsafeMutablePointer<Float>, activation: Activation = .identity) {
+        let shape = Kernels.broadcastShape(aShape, bShape)!
+        let r = shape.count
+        func offset(_ idx: [Int], _ s: [Int]) -> Int {
+            var o = 0
+            for (k, d) in s.enumerated() {
+                let i = idx[r - s.count + k]
+                o = o * d + (d == 1 ? 0 : i)
+            }
+            return o
+        }
+        let total = shape.reduce(1, *)
+        var idx = [Int](repeating: 0, count: r)
+        for flat in 0..<total {
+            var rem = flat
+            for d in stride(from: r - 1, through: 0, by: -1) { idx[d] = rem % shape[d]; rem /= shape[d] }
+            y[flat] = activation.apply(op.apply(a[offset(idx, aShape)], b[offset(idx, bShape)]))
+        }
+    }
 }

@@ -28,5 +28,6 @@ final class PortableKernelTests: XCTestCase {
         RowKernelTests.softmax()
         RowKernelTests.layerNorm()
         RowKernelTests.globalAveragePool()
+        RowKernelTests.binaryBroadcast()
     }
 }

@@ -83,4 +83,24 @@ final class RowKernelTests: XCTestCase {
             assertClose(y, ref, tol: 2e-6, "globalAveragePool c\(c) spatial\(s)")
         }
     }
+
+    func testBinaryBroadcast() { Self.binaryBroadcast() }
+    static func binaryBroadcast() {
+        let pairs: [([Int], [Int])] = [([3, 7], [3, 7]), ([2, 3, 4, 5], [3, 1, 1]), ([16, 8, 8], [16, 1, 1]),
+                                       ([1], [5, 3]), ([4, 1, 6], [1, 5, 1]), ([], [3]), ([2, 1], [7]),
+                                       ([1, 17], [33, 1]), ([2, 3, 1, 9], [9])]
+        for (sa, sb) in pairs { for op in BinaryOp.allCases {
+            var rng = SeededRandom(UInt64(sa.count * 10 + sb.count))
+            let a = rng.floats(Swift.max(1, sa.reduce(1, *)), -2, 2), b = rng.floats(Swift.max(1, sb.reduce(1, *)), 0.5, 2)
+            guard let shape = Kernels.broadcastShape(sa, sb) else { XCTFail("\(sa) \(sb) should broadcast"); continue }
+            let n = shape.reduce(1, *)
+            let act: Activation = op == .add ? .relu : .identity
+            var y = [Float](repeating: .nan, count: n), ref = y
+            ReferenceKernels.binary(op, a: a, aShape: sa, b: b, bShape: sb, y: &ref, activation: act)
+            Kernels.binary(op, a: a, aShape: sa, b: b, bShape: sb, y: &y, activation: act)
+            assertClose(y, ref, tol: 1e-7, "binary \(op) \(sa) with \(sb) \(act)")
+        } }
+        XCTAssertNil(Kernels.broadcastShape([3, 4], [5, 4]))
+        XCTAssertEqual(Kernels.broadcastShape([8, 1, 6, 1], [7, 1, 5]), [8, 7, 6, 5])
+    }
 }

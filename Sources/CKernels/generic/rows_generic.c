@@ -45,3 +45,8 @@ void ck_mean_rows_generic(long rows, long cols, const float *x, long ld, float *
         y[r] = s / (float)cols;
     }
 }
+
+void ck_binary_generic(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+                       const ck_activation *act) {
+    for (long i = 0; i < n; i++) y[i] = ck_act1(ck_bin1(op, a[i * inca], b[i * incb]), act);
+}

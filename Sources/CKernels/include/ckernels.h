@@ -46,6 +46,15 @@ void ck_activate(float *x, long n, const ck_activation *act);
 /// x[i] = act(x[i] + bias) for i < n, in place (one bias value for the whole run).
 void ck_bias_activate(float *x, long n, float bias, const ck_activation *act);
 
+// MARK: - Element-wise binary operations
+
+enum { CK_BIN_ADD = 0, CK_BIN_SUB = 1, CK_BIN_MUL = 2, CK_BIN_DIV = 3, CK_BIN_MAX = 4, CK_BIN_MIN = 5 };
+
+/// y[i] = act(a[i*inca] op b[i*incb]) for i < n. An increment of 0 broadcasts one value; y may
+/// alias a or b when their increment is 1. MAX/MIN are (a > b ? a : b) / (a < b ? a : b).
+void ck_binary(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+               const ck_activation *act);
+
 // MARK: - SGEMM building blocks (GotoBLAS-style; blocking and threading live in Swift)
 
 enum { CK_GEMM_MR = 6, CK_GEMM_NR = 16 };

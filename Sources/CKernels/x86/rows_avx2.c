@@ -112,4 +112,47 @@ void ck_mean_rows_avx2(long rows, long cols, const float *x, long ld, float *y) 
         y[r] = s / (float)cols;
     }
 }
+
+CK_AVX2_INLINE __m256 bin8(int op, __m256 a, __m256 b) {
+    switch (op) {
+    case CK_BIN_ADD: return _mm256_add_ps(a, b);
+    case CK_BIN_SUB: return _mm256_sub_ps(a, b);
+    case CK_BIN_MUL: return _mm256_mul_ps(a, b);
+    case CK_BIN_DIV: return _mm256_div_ps(a, b);
+    case CK_BIN_MAX: return _mm256_blendv_ps(b, a, _mm256_cmp_ps(a, b, _CMP_GT_OQ));
+    default: return _mm256_blendv_ps(b, a, _mm256_cmp_ps(a, b, _CMP_LT_OQ));
+    }
+}
+
+CK_AVX2_INLINE void binary_body(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+                                const ck_activation *act) {
+    long i = 0;
+    __m256 av = _mm256_set1_ps(a[0]), bv = _mm256_set1_ps(b[0]);
+    if (act->kind != CK_ACT_GELU) {
+        for (; i + 8 <= n; i += 8) {
+            __m256 x = inca ? _mm256_loadu_ps(a + i) : av, z = incb ? _mm256_loadu_ps(b + i) : bv;
+            _mm256_storeu_ps(y + i, ck_v_act(bin8(op, x, z), act));
+        }
+    }
+    for (; i < n; i++) y[i] = ck_act1(ck_bin1(op, a[i * inca], b[i * incb]), act);
+}
+
+CK_AVX2
+void ck_binary_avx2(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
+                    const ck_activation *act) {
+    if (n <= 0) return;
+    if ((inca != 0 && inca != 1) || (incb != 0 && incb != 1)) {
+        ck_binary_generic(op, n, a, inca, b, incb, y, act);
+        return;
+    }
+    // One instance per op keeps the switch out of the loop.
+    switch (op) {
+    case CK_BIN_ADD: binary_body(CK_BIN_ADD, n, a, inca, b, incb, y, act); break;
+    case CK_BIN_SUB: binary_body(CK_BIN_SUB, n, a, inca, b, incb, y, act); break;
+    case CK_BIN_MUL: binary_body(CK_BIN_MUL, n, a, inca, b, incb, y, act); break;
+    case CK_BIN_DIV: binary_body(CK_BIN_DIV, n, a, inca, b, incb, y, act); break;
+    case CK_BIN_MAX: binary_body(CK_BIN_MAX, n, a, inca, b, incb, y, act); break;
+    default: binary_body(CK_BIN_MIN, n, a, inca, b, incb, y, act); break;
+    }
+}
 #endif
