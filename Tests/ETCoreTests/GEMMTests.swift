@@ -127,6 +127,20 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    func testPackingFromArray() { Self.packingFromArray() }
+    static func packingFromArray() {
+        // ONNX Gemm style: Y[m×n] = X[m×k] · Wᵀ with W stored n×k (transB = 1), W packed once.
+        var rng = SeededRandom(11)
+        let m = 5, n = 19, k = 23
+        let x = rng.floats(m * k), w = rng.floats(n * k), bias = rng.floats(n)
+        let packed = PackedMatrix.packing(side: .right, rows: k, cols: n, w, transposed: true)
+        var got = [Float](repeating: 0, count: m * n), ref = got
+        Kernels.gemm(m: m, n: n, k: k, a: x, lda: k, transA: false, b: packed, c: &got, ldc: n, bias: bias)
+        ReferenceKernels.gemm(m: m, n: n, k: k, a: x, lda: k, transA: false, b: w, ldb: k, transB: true,
+                              c: &ref, ldc: n, bias: bias)
+        assertClose(got, ref, tol: 1e-5, "PackedMatrix.packing right \(k)×\(n) transposed")
+    }
+
     func testOneAndTwoThreadsAgree() { Self.oneAndTwoThreadsAgree() }
     static func oneAndTwoThreadsAgree() {
         var rng = SeededRandom(7)
