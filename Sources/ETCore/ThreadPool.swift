@@ -55,6 +55,10 @@ public final class ThreadPool: @unchecked Sendable {
     /// (call at the start of a frame). No effect on a one-thread pool.
     public func wake() { state?.wakeAll() }
 
+    /// Lets the workers go to sleep now rather than spin out the spin window (call at the end of
+    /// a frame when the next one is far off). No effect on a one-thread pool.
+    public func idle() { state?.idle() }
+
     /// The shared single-threaded pool.
     public static let serial = ThreadPool(threads: 1)
 }
@@ -112,6 +116,8 @@ private final class PoolState: @unchecked Sendable {
             if ck_atomic_cas(slots + Self.next, v, v + 1) != 0 { return i }
         }
     }
+
+    func idle() { store(Self.lastActive, 0) }
 
     func run(count: Int, body: @escaping (Int) -> Void) {
         let g = (load(Self.generation) + 1) & 0x7FFF_FFFF

@@ -25,6 +25,7 @@ final class ThreadPoolTests: XCTestCase {
         for round in 0..<5 {
             usleep(2000)  // let the worker fall asleep
             if round % 2 == 1 { pool.wake() }
+            if round == 3 { pool.idle() }
             out[0] = 0; out[1] = 0
             pool.parallelFor(2) { i in out[i] = i + 1 }
             XCTAssertEqual([out[0], out[1]], [1, 2], "round \(round)")
