@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "ETCoreTests", dependencies: ["ETCore"]),
         .testTarget(name: "ETImageTests", dependencies: ["ETImage"]),
         .testTarget(name: "ETONNXTests", dependencies: ["ETONNX"]),
-        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking"]),
+        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage"]),
         .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation"]),
         .testTarget(name: "etrackTests", dependencies: ["etrack"]),
     ]

@@ -21,9 +21,19 @@ public struct TrackingResult: Equatable, Sendable {
     public var state: TrackingState
     /// False when the target is lost.
     public var ok: Bool { state != .lost }
+    /// Peak-to-sidelobe ratio of the score map at the chosen peak, when the tracker computes it.
+    public var peakToSidelobeRatio: Double?
+    /// Cosine similarity of template and search features at the chosen peak, when computed.
+    public var templateSimilarity: Double?
 
     public init(box: BoundingBox, rawScore: Double, confidence: Double, state: TrackingState) {
+        self.init(box: box, rawScore: rawScore, confidence: confidence, state: state, peakToSidelobeRatio: nil, templateSimilarity: nil)
+    }
+
+    public init(box: BoundingBox, rawScore: Double, confidence: Double, state: TrackingState,
+                peakToSidelobeRatio: Double?, templateSimilarity: Double?) {
         self.box = box; self.rawScore = rawScore; self.confidence = confidence; self.state = state
+        self.peakToSidelobeRatio = peakToSidelobeRatio; self.templateSimilarity = templateSimilarity
     }
 }
 

@@ -48,6 +48,9 @@ public final class NanoTrackModel: @unchecked Sendable {
         featureChannels = z[1]
         let searchProbe = try ExecutionPlan(model: backbone, inputShapes: [backbone.inputNames[0]: [1, 3, 255, 255]])
         let x = searchProbe.outputShapes[backbone.outputNames[0]]!
+        guard z[2] == 8, z[3] == 8, x == [1, z[1], 16, 16] else {
+            throw TrackingError("\(bb): expected stride-16 features (8x8 for a 127 template, 16x16 for a 255 search), got \(z) and \(x)")
+        }
         let headProbe = try ExecutionPlan(model: head, inputShapes: ["input1": z, "input2": x])
         let cls = headProbe.outputShapes["output1"]!, loc = headProbe.outputShapes["output2"]!
         guard cls.count == 4, cls[1] == 2, loc.count == 4, loc[1] == 4, cls[2] == cls[3], loc[2] == cls[2], loc[3] == cls[3] else {

@@ -43,6 +43,8 @@ public final class NanoTracker: SingleObjectTracker {
     private var frameWidth = 0, frameHeight = 0
     private var padding: [UInt8] = [0, 0, 0]
     private var initialized = false
+    private var templateFeature: [Float] = []
+    private let calibration: ConfidenceCalibration
 
     /// The foreground-probability map of the last update (scoreSize² values, row-major).
     public var lastScoreMap: [Float] { scoreMap }
@@ -55,6 +57,7 @@ public final class NanoTracker: SingleObjectTracker {
         self.model = model
         let params = parameters ?? .default(for: model.version)
         self.parameters = params
+        calibration = params.calibration ?? .builtIn(for: model.version, mode: params.mode)
         let input = model.backbone.inputNames[0]
         templatePlan = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, Self.exemplarSize, Self.exemplarSize]], pool: pool)
         searchPlan = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, Self.instanceSize, Self.instanceSize]], pool: pool)
@@ -113,6 +116,7 @@ public final class NanoTracker: SingleObjectTracker {
         templatePlan.run()
         let feature = templatePlan.outputBuffer(model.backbone.outputNames[0])
         headPlan.inputBuffer("input1").baseAddress!.update(from: feature.baseAddress!, count: feature.count)
+        templateFeature = Array(feature)
         initialized = true
     }
 
@@ -264,19 +268,18 @@ public final class NanoTracker: SingleObjectTracker {
         return result
     }
 
-    /// Confidence and state from the score map around the chosen cell.
+    /// Confidence and state from the score map and the features at the chosen cell.
     private func result(box: BoundingBox, best: Int, S: Int) -> TrackingResult {
         let raw = Double(scoreMap[best])
         let psr = scoreMap.withUnsafeBufferPointer { ScoreMapStatistics.peakToSidelobeRatio($0, size: S, peak: best) }
-        let confidence = Self.confidence(peakProbability: raw, psr: psr)
+        let search = searchPlan.outputBuffer(model.backbone.outputNames[0])
+        let similarity = templateFeature.withUnsafeBufferPointer {
+            ScoreMapStatistics.templateSimilarity(template: $0, search: search, channels: model.featureChannels, scoreSize: S, cell: best)
+        }
+        let confidence = calibration.confidence(peakProbability: raw, psr: psr, similarity: similarity)
         let state: TrackingState = confidence >= parameters.trackingThreshold ? .tracking
             : (confidence < parameters.lostThreshold ? .lost : .uncertain)
-        return TrackingResult(box: box, rawScore: raw, confidence: confidence, state: state)
-    }
-
-    /// Maps the peak probability and sharpness of the score map to [0, 1].
-    static func confidence(peakProbability p: Double, psr: Double) -> Double {
-        let sharpness = max(0, min(1, (psr - 2) / 4))
-        return max(0, min(1, p * sharpness))
+        return TrackingResult(box: box, rawScore: raw, confidence: confidence, state: state,
+                              peakToSidelobeRatio: psr, templateSimilarity: similarity)
     }
 }

@@ -17,4 +17,35 @@ public enum ScoreMapStatistics {
         let std = max((sumSq / n - mean * mean).squareRoot(), 1e-6)
         return (Double(map[peak]) - mean) / std
     }
+
+    /// Cosine similarity between the template's centre features and the search features around a
+    /// score-map cell: high when the chosen location looks like the target, low for a distractor
+    /// or an empty frame.
+    ///
+    /// - Parameters:
+    ///   - template: C × 8 × 8 template feature (the target fills its centre 4 × 4).
+    ///   - search: C × 16 × 16 search feature.
+    ///   - cell: Row-major index into the S × S score map whose cell (i, j) looks at search-crop
+    ///     pixel ((j − S/2)·16 + 127, (i − S/2)·16 + 127).
+    public static func templateSimilarity(template: UnsafeBufferPointer<Float>, search: UnsafeBufferPointer<Float>,
+                                          channels C: Int, scoreSize S: Int, cell: Int) -> Double {
+        // Feature f is centred on crop pixel 16f + 7.5; take the 4 × 4 window centred on the cell.
+        func start(_ i: Int) -> Int {
+            let f = (Double((i - S / 2) * 16 + 127) - 7.5) / 16
+            return Int((f - 1.5).rounded())
+        }
+        let r0 = start(cell / S), c0 = start(cell % S)
+        var dot = 0.0, nz = 0.0, nx = 0.0
+        for ch in 0..<C {
+            for dy in 0..<4 {
+                let y = min(15, max(0, r0 + dy))
+                for dx in 0..<4 {
+                    let x = min(15, max(0, c0 + dx))
+                    let z = Double(template[ch * 64 + (2 + dy) * 8 + 2 + dx]), v = Double(search[ch * 256 + y * 16 + x])
+                    dot += z * v; nz += z * z; nx += v * v
+                }
+            }
+        }
+        return nz > 0 && nx > 0 ? dot / (nz * nx).squareRoot() : 0
+    }
 }

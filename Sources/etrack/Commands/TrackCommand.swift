@@ -13,7 +13,7 @@ struct Track: ParsableCommand {
         A sequence folder holds img/ (frames sorted by name) and groundtruth.txt (x,y,w,h per line); \
         --init defaults to its first line. --output gets one x,y,w,h line per frame (the first is the \
         init box), with <output>_time.txt (seconds per frame) and <output>_score.txt (raw score, \
-        confidence, state) beside it. Existing files are not overwritten unless --force is given.
+        confidence, state; with --diagnostics also PSR and template similarity) beside it. Existing files are not overwritten unless --force is given.
         """)
 
     @Option(help: "A NanoTrack model folder holding backbone.onnx and head.onnx.")
@@ -39,6 +39,9 @@ struct Track: ParsableCommand {
 
     @Option(help: "Write annotated frames: a video file (.mp4, .avi, .mkv) or a folder for PNG frames.")
     var render: String?
+
+    @Flag(help: "Add the peak-to-sidelobe ratio and template similarity to each line of the score file.")
+    var diagnostics = false
 
     @Flag(help: "Overwrite existing output files.")
     var force = false
@@ -92,7 +95,11 @@ struct Track: ParsableCommand {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             lines.append(result.box.description)
             times.append(String(format: "%.6f", seconds))
-            scores.append(String(format: "%.6f,%.6f,%@", result.rawScore, result.confidence, result.state.rawValue))
+            var scoreLine = String(format: "%.6f,%.6f,%@", result.rawScore, result.confidence, result.state.rawValue)
+            if diagnostics {
+                scoreLine += "," + [result.peakToSidelobeRatio, result.templateSimilarity].map { $0.map { String(format: "%.6f", $0) } ?? "nan" }.joined(separator: ",")
+            }
+            scores.append(scoreLine)
             try renderer?.add(frame, result: result, index: index)
             index += 1
             let rate = Double(index) / max(Date().timeIntervalSince(started), 1e-9)
