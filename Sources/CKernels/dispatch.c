@@ -76,9 +76,9 @@ void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float
     ck_depthwise_conv2d_generic(c0, count, g, in, w, bias, act, out, scratch);
 }
 
-void ck_im2col_packed(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
-                      long kb, float *pb) {
-    CK_DISPATCH(ck_im2col_packed, c0, c1, channels, g, in, kb, pb);
+void ck_im2col_pack_block(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                          long j0, long nc, float *pb) {
+    CK_DISPATCH(ck_im2col_pack_block, g, in, channels, p0, kc, j0, nc, pb);
 }
 
 void ck_binary(int op, long n, const float *a, long inca, const float *b, long incb, float *y,

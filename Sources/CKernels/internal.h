@@ -53,8 +53,8 @@ void ck_activate_generic(float *x, long n, float bias, const ck_activation *act)
 void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, const float *in,
                                  const float *w, const float *bias, const ck_activation *act,
                                  float *out, float *scratch);
-void ck_im2col_packed_generic(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
-                              long kb, float *pb);
+void ck_im2col_pack_block_generic(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                                  long j0, long nc, float *pb);
 static inline float ck_bin1(int op, float a, float b) {
     switch (op) {
     case CK_BIN_ADD: return a + b;
@@ -83,8 +83,8 @@ void ck_activate_avx2(float *x, long n, float bias, const ck_activation *act);
 int ck_depthwise_conv2d_avx2(long c0, long count, const ck_conv_geom *g, const float *in,
                              const float *w, const float *bias, const ck_activation *act,
                              float *out, float *scratch);
-void ck_im2col_packed_avx2(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
-                           long kb, float *pb);
+void ck_im2col_pack_block_avx2(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                               long j0, long nc, float *pb);
 void ck_binary_avx2(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
                     const ck_activation *act);
 void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld);

@@ -13,8 +13,9 @@ import Darwin
 /// - 1×1, stride 1, no padding: one GEMM per group straight on the input (no im2col);
 /// - depthwise (groups == in == out channels): a dedicated C kernel (AVX2 3×3/5×5 at stride 1/2,
 ///   register-blocked along W; generic kernel for other sizes and dilations);
-/// - anything else (grouped, dilated, asymmetric padding): im2col into `scratch`, then the packed
-///   GEMM per group. im2col writes straight into the GEMM's packed-B layout (no second copy).
+/// - anything else (grouped, dilated, asymmetric padding): the packed GEMM per group with B the
+///   im2col matrix, built block by block (KC×NC) straight into the GEMM's packed-B layout, so it
+///   is never materialised (the stem's 27×16384 matrix would be 1.7 MB, more than L2).
 /// Bias and activation are fused into the GEMM / depthwise store.
 ///
 /// Thread-safety: immutable after `init`; `forward` may be called from several threads at once
@@ -82,18 +83,15 @@ public final class Conv2D: @unchecked Sendable {
         rawBias?.deallocate()
     }
 
-    /// Floats of scratch memory `forward` needs for an `inH × inW` input: the im2col matrix of one
-    /// group ((C_in/G)·KH·KW × OH·OW rounded up to 16), already in packed-GEMM layout, on the general path, 0 on the 1×1 and depthwise paths
-    /// (those use per-thread buffers).
-    public func scratchCount(inH: Int, inW: Int) -> Int {
-        guard path == .im2col else { return 0 }
-        let p = parameters
-        let (oh, ow) = p.outputSize(inH: inH, inW: inW)
-        return p.inChannels / p.groups * p.kernelH * p.kernelW * ((max(0, oh) * max(0, ow) + 15) / 16 * 16)
-    }
+    /// Floats of scratch memory `forward` needs for an `inH × inW` input. Currently 0 on every
+    /// path: im2col is packed block by block into per-thread buffers (KC×NC floats, L2-sized)
+    /// instead of a whole K×N matrix, and depthwise padding uses a per-thread plane. Callers should
+    /// still ask, so that a future path may need some.
+    public func scratchCount(inH: Int, inW: Int) -> Int { 0 }
 
     /// output[outC × oH × oW] = conv(input[inC × inH × inW]).
     /// - Parameter scratch: at least `scratchCount(inH:inW:)` floats (may be nil when that is 0).
+    /// - Parameter pool: large GEMMs are split along N over its threads, depthwise over channels.
     public func forward(input: UnsafePointer<Float>, inH: Int, inW: Int,
                         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
                         pool: ThreadPool = .serial) {
@@ -116,25 +114,10 @@ public final class Conv2D: @unchecked Sendable {
                              biasPerRow: true, activation: activation, pool: pool)
             }
         case .im2col:
-            guard let scratch else { preconditionFailure("Conv2D \(p): forward needs scratchCount(inH:inW:) floats of scratch") }
             let kG = cinG * p.kernelH * p.kernelW
-            let plane = inH * inW
-            let kb = GEMMBlocking.kBlock(kG)
-            let nPad = (n + 15) / 16 * 16
             for g in 0..<p.groups {
-                let src = input + g * cinG * plane
-                let threads = min(pool.threadCount, 2, cinG)
-                withUnsafePointer(to: &geom) { gp in
-                    if threads > 1 && kG * n >= 65536 {
-                        pool.parallelFor(threads) { t in
-                            ck_im2col_packed(cinG * t / threads, cinG * (t + 1) / threads, cinG, gp, src, kb, scratch)
-                        }
-                    } else {
-                        ck_im2col_packed(0, cinG, cinG, gp, src, kb, scratch)
-                    }
-                }
-                GEMMDriver.run(m: coutG, n: n, k: kG, a: .packed(packed[g]),
-                               b: .panels(UnsafePointer(scratch), paddedOuter: nPad),
+                let src = ConvolutionSource(geometry: geom, input: input + g * cinG * inH * inW, channels: cinG)
+                GEMMDriver.run(m: coutG, n: n, k: kG, a: .packed(packed[g]), b: .im2col(src),
                                c: output + g * coutG * n, ldc: n, accumulate: false,
                                bias: rawBias.map { UnsafePointer($0 + g * coutG) }, biasPerRow: true,
                                activation: activation, pool: pool)

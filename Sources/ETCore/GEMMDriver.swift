@@ -28,11 +28,24 @@ enum GEMMOperand {
     /// op(X)[i][j] = p[i*rs + j*cs]
     case raw(UnsafePointer<Float>, rs: Int, cs: Int)
     case packed(PackedMatrix)
-    /// Already in the packed-B layout of `PackedMatrix(side: .right)` (e.g. `ck_im2col_packed`).
-    case panels(UnsafePointer<Float>, paddedOuter: Int)
+    /// The im2col matrix of a convolution input (right operand only), packed block by block
+    /// straight from the input, so it is never materialised.
+    case im2col(ConvolutionSource)
 
     static func strided(_ p: UnsafePointer<Float>, ld: Int, transposed: Bool) -> GEMMOperand {
         transposed ? .raw(p, rs: 1, cs: ld) : .raw(p, rs: ld, cs: 1)
+    }
+}
+
+/// A convolution input seen as its K×N im2col matrix (K = C·KH·KW, N = OH·OW).
+struct ConvolutionSource {
+    var geometry: ck_conv_geom
+    var input: UnsafePointer<Float>
+    var channels: Int
+
+    func packBlock(p0: Int, kc: Int, j0: Int, nc: Int, into pb: UnsafeMutablePointer<Float>) {
+        var g = geometry
+        ck_im2col_pack_block(&g, input, channels, p0, kc, j0, nc, pb)
     }
 }
 
@@ -110,8 +123,9 @@ enum GEMMDriver {
                     pb = UnsafePointer(ws.packB)
                 case let .packed(pm):
                     pb = pm.panel(pc: pc, outer: jc, kc: kc)
-                case let .panels(p, padded):
-                    pb = p + pc * padded + jc * kc
+                case let .im2col(src):
+                    src.packBlock(p0: pc, kc: kc, j0: jc, nc: nc, into: ws.packB)
+                    pb = UnsafePointer(ws.packB)
                 }
                 let last = pc + kc == k
                 var ic = i0
@@ -124,8 +138,8 @@ enum GEMMDriver {
                         pa = UnsafePointer(ws.packA)
                     case let .packed(pm):
                         pa = pm.panel(pc: pc, outer: ic, kc: kc)
-                    case let .panels(p, padded):
-                        pa = p + pc * padded + ic * kc
+                    case .im2col:
+                        preconditionFailure("GEMMDriver: an im2col operand can only be B")
                     }
                     let cBlock = c + ic * ldc + jc
                     let loadC: Int32 = (accumulate || pc > 0) ? 1 : 0

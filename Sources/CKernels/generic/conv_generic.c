@@ -70,7 +70,7 @@ void ck_depthwise_conv2d_generic(long c0, long count, const ck_conv_geom *g, con
     }
 }
 
-#define IM2COL_NAME ck_im2col_packed_generic
+#define IM2COL_NAME ck_im2col_pack_block_generic
 #define IM2COL_EMIT im2col_emit_generic
 #define IM2COL_ATTR
 #define IM2COL_GATHER(d, s, n, stride, limit) \

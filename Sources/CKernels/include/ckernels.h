@@ -96,14 +96,12 @@ typedef struct {
 /// (zero where the tap falls into the padding). col has row stride ldcol >= OH*OW.
 void ck_im2col(long channels, const ck_conv_geom *g, const float *in, float *col, long ldcol);
 
-/// im2col straight into the SGEMM's packed-B layout, for input channels c0..c1-1 of `channels`
-/// (so threads can split the work). Row p = (c*KH + ky)*KW + kx of the K×N im2col matrix
-/// (K = channels·KH·KW, N = OH·OW) lands where ck_sgemm_pack_b would put it when B is packed in
-/// K blocks of kb rows: block pc (a multiple of kb) starts at pb + pc*Npad, Npad = N rounded up
-/// to 16, and holds ceil(N/16) panels of kcur×16 floats (columns past N are zero).
-/// pb needs K*Npad floats.
-void ck_im2col_packed(long c0, long c1, long channels, const ck_conv_geom *g, const float *in,
-                      long kb, float *pb);
+/// One block of the K×N im2col matrix of in[channels][H][W] (row p = (c*KH + ky)*KW + kx, column
+/// oy*OW + ox), rows p0..p0+kc-1 and columns j0..j0+nc-1, written straight into the SGEMM's
+/// packed-B layout (ceil(nc/16) panels of kc×16 floats, columns past nc zero), so the convolution
+/// never materialises the whole im2col matrix. pb needs kc*ceil(nc/16)*16 floats.
+void ck_im2col_pack_block(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                          long j0, long nc, float *pb);
 
 /// Floats of scratch ck_depthwise_conv2d needs (one zero-padded input plane).
 long ck_depthwise_scratch_count(const ck_conv_geom *g);

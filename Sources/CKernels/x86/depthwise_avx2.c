@@ -188,16 +188,28 @@ CK_AVX2_INLINE void gather_avx2(float *d, const float *s, long n, long stride, c
     long i = 0;
     if (stride == 1) {
         for (; i + 8 <= n; i += 8) _mm256_storeu_ps(d + i, _mm256_loadu_ps(s + i));
+        if (i < n) {
+            __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            _mm256_maskstore_ps(d + i, m, _mm256_maskload_ps(s + i, m));
+            return;
+        }
     } else if (stride == 2) {
-        for (; i + 8 <= n && s + 2 * i + 16 <= limit; i += 8) {
+        for (; i < n && s + 2 * i + 16 <= limit; i += 8) {
             __m256 lo = _mm256_loadu_ps(s + 2 * i), hi = _mm256_loadu_ps(s + 2 * i + 8);
             __m256 t = _mm256_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
-            _mm256_storeu_ps(d + i, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0))));
+            t = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(t), _MM_SHUFFLE(3, 1, 2, 0)));
+            if (i + 8 <= n) {
+                _mm256_storeu_ps(d + i, t);
+            } else {
+                __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - i)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+                _mm256_maskstore_ps(d + i, m, t);
+                return;
+            }
         }
     }
     for (; i < n; i++) d[i] = s[i * stride];
 }
-#define IM2COL_NAME ck_im2col_packed_avx2
+#define IM2COL_NAME ck_im2col_pack_block_avx2
 #define IM2COL_EMIT im2col_emit_avx2
 #define IM2COL_ATTR CK_AVX2
 #define IM2COL_GATHER(d, s, n, stride, limit) gather_avx2(d, s, n, stride, limit)
