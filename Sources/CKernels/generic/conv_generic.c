@@ -1,39 +1,6 @@
-// Portable convolution helpers: im2col (used on every ISA), plane padding, generic depthwise.
+// Portable convolution helpers: plane padding, generic depthwise, im2col block packing.
 #include <string.h>
 #include "../internal.h"
-
-void ck_im2col(long channels, const ck_conv_geom *g, const float *in, float *col, long ldcol) {
-    const long H = g->in_h, W = g->in_w, OH = g->out_h, OW = g->out_w;
-    for (long c = 0; c < channels; c++) {
-        const float *plane = in + c * H * W;
-        for (long ky = 0; ky < g->kernel_h; ky++) {
-            for (long kx = 0; kx < g->kernel_w; kx++) {
-                float *dst = col + ((c * g->kernel_h + ky) * g->kernel_w + kx) * ldcol;
-                long xoff = kx * g->dilation_w - g->pad_left;
-                // Output columns whose tap lands inside the row: [xa, xb).
-                long xa = 0, xb = OW;
-                while (xa < OW && xa * g->stride_w + xoff < 0) xa++;
-                while (xb > xa && (xb - 1) * g->stride_w + xoff >= W) xb--;
-                for (long oy = 0; oy < OH; oy++) {
-                    float *d = dst + oy * OW;
-                    long iy = oy * g->stride_h - g->pad_top + ky * g->dilation_h;
-                    if (iy < 0 || iy >= H) {
-                        memset(d, 0, (size_t)OW * sizeof(float));
-                        continue;
-                    }
-                    const float *s = plane + iy * W + xoff;
-                    for (long ox = 0; ox < xa; ox++) d[ox] = 0;
-                    if (g->stride_w == 1) {
-                        if (xb > xa) memcpy(d + xa, s + xa, (size_t)(xb - xa) * sizeof(float));
-                    } else {
-                        for (long ox = xa; ox < xb; ox++) d[ox] = s[ox * g->stride_w];
-                    }
-                    for (long ox = xb; ox < OW; ox++) d[ox] = 0;
-                }
-            }
-        }
-    }
-}
 
 void ck_dw_pad_plane(const ck_conv_geom *g, const float *in, float *p, long rows, long cols) {
     const long H = g->in_h, W = g->in_w, pl = g->pad_left;

@@ -92,10 +92,6 @@ typedef struct {
     long pad_top, pad_left;
 } ck_conv_geom;
 
-/// im2col for `channels` input planes in[c][H][W]: col[(c*KH + ky)*KW + kx][oy*OW + ox]
-/// (zero where the tap falls into the padding). col has row stride ldcol >= OH*OW.
-void ck_im2col(long channels, const ck_conv_geom *g, const float *in, float *col, long ldcol);
-
 /// One block of the K×N im2col matrix of in[channels][H][W] (row p = (c*KH + ky)*KW + kx, column
 /// oy*OW + ox), rows p0..p0+kc-1 and columns j0..j0+nc-1, written straight into the SGEMM's
 /// packed-B layout (ceil(nc/16) panels of kc×16 floats, columns past nc zero), so the convolution
