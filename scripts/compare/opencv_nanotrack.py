@@ -5,7 +5,11 @@ For every sequence folder (img/ + groundtruth.txt) under --sequences, both track
 integer first ground-truth box (OpenCV takes an integer Rect) and run one thread each. Prints per
 sequence: mean IoU between the two trackers' boxes, the share of frames with IoU >= 0.9, and the
 median update time of each (decode excluded for both). Exits 1 if any sequence misses the
-thresholds (mean IoU >= 0.98, >= 95% of frames at IoU >= 0.9), so CI can run it.
+thresholds (mean IoU >= 0.98, >= 95% of frames at IoU >= 0.9), unless --report-only.
+
+Long sequences with occlusions can split at float-noise level: cv2.dnn and ONNX Runtime differ by
+~1e-6 relative on these networks, and scripts/compare/noise_sensitivity.py shows that OpenCV's own
+algorithm fed such noise parts from cv2.TrackerNano on OTB_FaceOcc1 in some runs.
 
 Usage:
   scripts/compare/opencv_nanotrack.py --etrack .build/release/etrack \
@@ -82,6 +86,7 @@ def main():
     ap.add_argument("--json", default=None)
     ap.add_argument("--min-mean-iou", type=float, default=0.98)
     ap.add_argument("--min-frac", type=float, default=0.95)
+    ap.add_argument("--report-only", action="store_true", help="print the table but exit 0 even below the thresholds")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     seqs = sorted(d for d in glob.glob(os.path.join(args.sequences, "*")) if os.path.isdir(os.path.join(d, "img")))
@@ -113,7 +118,7 @@ def main():
             json.dump({"opencv": cv2.__version__, "model": args.model, "sequences": rows,
                        "opencv_update_median_ms": mo, "etrack_update_median_ms": me}, f, indent=1)
     print("PASS" if ok else "FAIL: some sequences are below the parity thresholds")
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if ok or args.report_only else 1)
 
 
 if __name__ == "__main__":

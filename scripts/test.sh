@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command: the Swift test suite in release (numeric code is 10-100x slower in debug),
+# then the reference comparisons that print parity and speed against OpenCV.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product etrack
+swift test -c release
+echo
+echo "== cv2.TrackerNano vs etrack (box parity and update speed, 1 thread) =="
+for v in v2 v1; do
+  python3 scripts/compare/opencv_nanotrack.py --etrack .build/release/etrack \
+    --model ../shared/models/nanotrack-$v --sequences ../shared/data/sequences --report-only 2>&1 | grep -v "WARN:"
+done
+echo
+echo "== speed: etrack vs ONNX Runtime and OpenCV (1 thread, interleaved rounds) =="
+.build/release/etrack bench nanotrack --model ../shared/models/nanotrack-v2 \
+  --sequence ../shared/data/sequences/OTB_Crossing --runs 50 --rounds 3
