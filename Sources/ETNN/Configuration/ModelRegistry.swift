@@ -94,3 +94,24 @@ public enum ModelRegistry {
         }
     }
 }
+
+import Foundation
+
+extension ModelRegistry {
+    /// A built-in name (with optional `@key=value` overrides) or a path to a configuration JSON file.
+    /// - Throws: `ModelError.unknownModel`, `ModelError.invalidConfiguration`, or a file/decoding error
+    ///   wrapped as `invalidConfiguration` naming the file.
+    public static func resolve(_ nameOrPath: String) throws -> ModelConfiguration {
+        guard nameOrPath.hasSuffix(".json") else { return try configuration(named: nameOrPath) }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: nameOrPath)) } catch {
+            throw ModelError.invalidConfiguration("cannot read \(nameOrPath): \(error.localizedDescription)")
+        }
+        let config: ModelConfiguration
+        do { config = try JSONDecoder().decode(ModelConfiguration.self, from: data) } catch {
+            throw ModelError.invalidConfiguration("\(nameOrPath) is not a model configuration: \(error)")
+        }
+        try config.validate()
+        return config
+    }
+}
