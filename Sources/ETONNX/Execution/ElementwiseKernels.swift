@@ -1,48 +1,35 @@
 import ETCore
 import Foundation
 
-/// Element-wise loops over broadcast operands. Each op gets its own specialised loop (a generic
-/// over a static function), because a per-element `switch` costs ~1 ns/element.
+/// Element-wise loops over broadcast operands; the inner runs use the SIMD kernels of ETCore.
 enum ElementwiseKernels {
-    protocol BinaryFunction { static func f(_ a: Float, _ b: Float) -> Float }
-    enum Add: BinaryFunction { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a + b } }
-    enum Sub: BinaryFunction { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a - b } }
-    enum Mul: BinaryFunction { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a * b } }
-    enum Div: BinaryFunction { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { a / b } }
-    enum Generic<Op: BinaryOpTag>: BinaryFunction { @inline(__always) static func f(_ a: Float, _ b: Float) -> Float { Op.op.apply(a, b) } }
-    protocol BinaryOpTag { static var op: BinaryOp { get } }
-    enum PowTag: BinaryOpTag { static let op = BinaryOp.pow }
-    enum MaxTag: BinaryOpTag { static let op = BinaryOp.max }
-    enum MinTag: BinaryOpTag { static let op = BinaryOp.min }
-
-    static func binary(_ op: BinaryOp, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ plan: BroadcastPlan,
-                       _ out: UnsafeMutablePointer<Float>) {
+    /// The C kernel's op for ours (nil for Pow, which runs the scalar loop).
+    private static func kernelOp(_ op: BinaryOp) -> ETCore.BinaryOp? {
         switch op {
-        case .add: run(Add.self, a, b, plan, out)
-        case .sub: run(Sub.self, a, b, plan, out)
-        case .mul: run(Mul.self, a, b, plan, out)
-        case .div: run(Div.self, a, b, plan, out)
-        case .pow: run(Generic<PowTag>.self, a, b, plan, out)
-        case .max: run(Generic<MaxTag>.self, a, b, plan, out)
-        case .min: run(Generic<MinTag>.self, a, b, plan, out)
+        case .add: return .add
+        case .sub: return .sub
+        case .mul: return .mul
+        case .div: return .div
+        case .max: return .max
+        case .min: return .min
+        case .pow: return nil
         }
     }
 
-    @inline(__always)
-    private static func run<F: BinaryFunction>(_: F.Type, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
-                                                _ plan: BroadcastPlan, _ out: UnsafeMutablePointer<Float>) {
+    /// out = a op b over the plan's (merged) dims; the innermost run goes to the SIMD kernel.
+    static func binary(_ op: BinaryOp, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ plan: BroadcastPlan,
+                       _ out: UnsafeMutablePointer<Float>) {
         let r = plan.dims.count
         let n = plan.dims[r - 1], sa = plan.aStrides[r - 1], sb = plan.bStrides[r - 1]
         let outer = plan.dims.dropLast().reduce(1, *)
+        let fast = kernelOp(op)
         var idx = [Int](repeating: 0, count: max(r - 1, 0))
         var ao = 0, bo = 0, o = 0
         for _ in 0..<outer {
-            let pa = a + ao, pb = b + bo, po = out + o
-            switch (sa, sb) {
-            case (1, 1): for i in 0..<n { po[i] = F.f(pa[i], pb[i]) }
-            case (1, 0): let y = pb[0]; for i in 0..<n { po[i] = F.f(pa[i], y) }
-            case (0, 1): let x = pa[0]; for i in 0..<n { po[i] = F.f(x, pb[i]) }
-            default: for i in 0..<n { po[i] = F.f(pa[i * sa], pb[i * sb]) }
+            if let fast {
+                Kernels.binary(fast, count: n, a: a + ao, aStride: sa, b: b + bo, bStride: sb, y: out + o)
+            } else {
+                for i in 0..<n { out[o + i] = op.apply(a[ao + i * sa], b[bo + i * sb]) }
             }
             o += n
             // Advance the outer index (odometer over dims 0..<r-1).

@@ -120,7 +120,7 @@ public final class ExecutionPlan {
         case let .convDynamic(p, act, inH, inW, hasBias):
             ReferenceKernels.conv2d(p, input: ptr(s.inputs[0]), inH: inH, inW: inW, weight: ptr(s.inputs[1]),
                                     bias: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, activation: act, output: out)
-        case let .gemm(m, n, k, ta, tb, alpha, beta, act, cMode):
+        case let .gemm(m, n, k, ta, tb, alpha, beta, act, cMode, packedB):
             let a = ptr(s.inputs[0]), b = ptr(s.inputs[1])
             var accumulate = false
             var bias: UnsafePointer<Float>? = nil
@@ -131,7 +131,10 @@ public final class ExecutionPlan {
                 ElementwiseKernels.broadcastCopy(ptr(s.inputs[2]), plan, scale: beta / alpha, out)
                 accumulate = true
             }
-            if alpha == 1 {
+            if alpha == 1, let packedB {
+                Kernels.gemm(m: m, n: n, k: k, a: a, lda: ta ? m : k, transA: ta, b: packedB,
+                             c: out, ldc: n, accumulate: accumulate, bias: bias, activation: act, pool: pool)
+            } else if alpha == 1 {
                 Kernels.gemm(m: m, n: n, k: k, a: a, lda: ta ? m : k, transA: ta, b: b, ldb: tb ? k : n, transB: tb,
                              c: out, ldc: n, accumulate: accumulate, bias: bias, activation: act, pool: pool)
             } else {
@@ -141,11 +144,15 @@ public final class ExecutionPlan {
                 if let bias { for i in 0..<m { for j in 0..<n { out[i * n + j] += bias[j] } } }
                 Kernels.activate(out, count: m * n, act)
             }
-        case let .matMul(m, n, k, batches, act):
+        case let .matMul(m, n, k, batches, act, packedB):
             let a = ptr(s.inputs[0]), b = ptr(s.inputs[1])
             for (ao, bo, co) in batches {
-                Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: k, transA: false, b: b + bo, ldb: n, transB: false,
-                             c: out + co, ldc: n, activation: act, pool: pool)
+                if let packedB {
+                    Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: k, transA: false, b: packedB, c: out + co, ldc: n, activation: act, pool: pool)
+                } else {
+                    Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: k, transA: false, b: b + bo, ldb: n, transB: false,
+                                 c: out + co, ldc: n, activation: act, pool: pool)
+                }
             }
         case let .binary(op, plan):
             ElementwiseKernels.binary(op, ptr(s.inputs[0]), ptr(s.inputs[1]), plan, out)

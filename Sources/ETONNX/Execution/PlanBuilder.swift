@@ -233,7 +233,8 @@ struct PlanBuilder {
                     mode = .broadcast(BroadcastPlan(a: cs, b: [m, n], out: [m, n]))
                 }
             }
-            emit(node, .gemm(m: m, n: n, k: k, transA: ta, transB: tb, alpha: alpha, beta: beta, activation: act, cMode: mode),
+            let packed = model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil }
+            emit(node, .gemm(m: m, n: n, k: k, transA: ta, transB: tb, alpha: alpha, beta: beta, activation: act, cMode: mode, packedB: packed),
                  inputs: inputs, shape: [m, n], macs: m * n * k)
         case let .matMul(act):
             let (a, asz0) = try tensor(ins[0]), (b, bsz0) = try tensor(ins[1])
@@ -256,7 +257,8 @@ struct PlanBuilder {
             var shape = batch + [m, n]
             if asz0.count == 1 { shape.remove(at: shape.count - 2) }
             if bsz0.count == 1 { shape.removeLast() }
-            emit(node, .matMul(m: m, n: n, k: k, batches: batches, activation: act), inputs: [a, b], shape: shape, macs: total * m * n * k)
+            let packed = bsz0.count == 2 ? model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil } : nil
+            emit(node, .matMul(m: m, n: n, k: k, batches: batches, activation: act, packedB: packed), inputs: [a, b], shape: shape, macs: total * m * n * k)
         case let .binary(op):
             let (a, asz) = try tensor(ins[0]), (b, bsz) = try tensor(ins[1])
             let shape = try ShapeMath.broadcast(asz, bsz)

@@ -30,9 +30,9 @@ enum StepKind {
     case convDynamic(Conv2DParameters, Activation, inH: Int, inW: Int, hasBias: Bool)
     /// C[m×n] = act(alpha·op(A)·op(B) + beta·C); `biasVector` when C is a length-n vector (beta 1).
     case gemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
-              activation: Activation, cMode: GemmCMode)
+              activation: Activation, cMode: GemmCMode, packedB: PackedMatrix?)
     /// Batched matmul: per batch, element offsets of A, B and the output.
-    case matMul(m: Int, n: Int, k: Int, batches: [(Int, Int, Int)], activation: Activation)
+    case matMul(m: Int, n: Int, k: Int, batches: [(Int, Int, Int)], activation: Activation, packedB: PackedMatrix?)
     case binary(BinaryOp, BroadcastPlan)
     case unary(UnaryOp, count: Int)
     case globalAveragePool(channels: Int, spatial: Int)

@@ -35,6 +35,8 @@ public final class ONNXModel: @unchecked Sendable {
     var constants: [String: ConstantValue]
     /// Convolutions with constant weights and explicit pads, prepared at load (node index → kernel).
     var preparedConvs: [Int: Conv2D] = [:]
+    /// Constant right operands of Gemm/MatMul (weights), packed at load (node index → op(B), K×N).
+    var preparedRightOperands: [Int: PackedMatrix] = [:]
 
     public var inputNames: [String] { inputs.map(\.name) }
     public var outputNames: [String] { outputs.map(\.name) }
@@ -180,8 +182,20 @@ public final class ONNXModel: @unchecked Sendable {
         return order
     }
 
-    /// Packs weights of convolutions whose weights are constant and pads explicit.
+    /// Packs weights of convolutions whose weights are constant and pads explicit, and the
+    /// constant 2-D right operands of Gemm and MatMul.
     private func prepareConvolutions() throws {
+        for (i, n) in nodes.enumerated() {
+            guard n.inputs.count > 1, let b = constants[n.inputs[1]], let bf = b.floats, b.shape.count == 2 else { continue }
+            switch n.op {
+            case let .gemm(_, _, _, transB, _):
+                let (k, nn) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+                preparedRightOperands[i] = PackedMatrix.packing(side: .right, rows: k, cols: nn, bf, transposed: transB)
+            case .matMul:
+                preparedRightOperands[i] = PackedMatrix.packing(side: .right, rows: b.shape[0], cols: b.shape[1], bf)
+            default: break
+            }
+        }
         for (i, n) in nodes.enumerated() {
             guard case let .conv(attrs, activation) = n.op, attrs.autoPad == "NOTSET",
                   let w = constants[n.inputs[1]], let wf = w.floats else { continue }

@@ -110,6 +110,13 @@ struct BenchNanoTrack: ParsableCommand {
             let rowsP = try NanoTrackSpeed.profile(model: nano, runs: 50)
             let total = rowsP.map(\.microseconds).reduce(0, +)
             print("\nwhere the time goes (backbone 255 + head, mean µs per run, top 20 of \(rowsP.count) steps, total \(String(format: "%.0f", total)) µs):")
+            var byOp: [String: (Double, Int)] = [:]
+            for r in rowsP {
+                let kind = r.op.hasPrefix("Conv") ? "Conv (\(r.network))" : r.op
+                byOp[kind, default: (0, 0)].0 += r.microseconds
+                byOp[kind, default: (0, 0)].1 += 1
+            }
+            print("by op: " + byOp.sorted { $0.value.0 > $1.value.0 }.map { String(format: "%@ %.0f µs (%d)", $0.key, $0.value.0, $0.value.1) }.joined(separator: ", "))
             for r in rowsP.sorted(by: { $0.microseconds > $1.microseconds }).prefix(20) {
                 let gflops = r.macs > 0 ? String(format: "%6.1f GFLOP/s", 2 * Double(r.macs) / (r.microseconds * 1e3)) : ""
                 print(String(format: "%8.1f µs %5.1f%%  ", r.microseconds, 100 * r.microseconds / total) + "\(r.network) \(r.op) \(r.node) \(gflops)")
