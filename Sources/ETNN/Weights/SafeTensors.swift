@@ -145,7 +145,7 @@ public struct SafeTensors: Equatable {
         // Offsets: inside the data, sized by shape × dtype, no overlaps, no holes.
         let dataStart = 8 + n
         let dataCount = raw.count - dataStart
-        entries.sort { ($0.begin, $0.end, $0.name.utf8.count) < ($1.begin, $1.end, $1.name.utf8.count) || ($0.begin == $1.begin && $0.end == $1.end && utf8Less($0.name, $1.name)) }
+        entries.sort { ($0.begin, $0.end) != ($1.begin, $1.end) ? ($0.begin, $0.end) < ($1.begin, $1.end) : utf8Less($0.name, $1.name) }
         var covered = 0
         var previous: Entry? = nil
         for e in entries {
