@@ -63,11 +63,12 @@ public enum ParameterInit: Equatable, Sendable {
         }
     }
 
-    /// Inverse error function on (-1, 1) (±infinity at ±1), to about 1e-15 relative.
+    /// Inverse error function on (-1, 1) (±infinity at ±1), so that erf(erfinv(y)) = y to about 1 ulp.
     ///
     /// Giles' single-precision polynomial ("Approximating the erfinv function", GPU Computing
-    /// Gems, 2011) as the first guess, then two Newton steps on `erf(x) - y` using libm's erf;
-    /// each step roughly doubles the correct digits, from ~7 to full double precision.
+    /// Gems, 2011) as the first guess, then Newton steps on `erf(x) - y` using libm's erf until
+    /// the step is below 1e-16 relative (two steps in the body, up to six in the far tail,
+    /// where the polynomial is least accurate).
     public static func erfinv(_ y: Double) -> Double {
         if y <= -1 { return -.infinity }
         if y >= 1 { return .infinity }
@@ -99,10 +100,12 @@ public enum ParameterInit: Equatable, Sendable {
         }
         var x = p * y
         let twoOverSqrtPi = 2 / Double.pi.squareRoot()
-        for _ in 0..<2 {
+        for _ in 0..<6 {
             let d = twoOverSqrtPi * Foundation.exp(-x * x)
             guard d > 0 else { break }
-            x -= (Foundation.erf(x) - y) / d
+            let step = (Foundation.erf(x) - y) / d
+            x -= step
+            if abs(step) <= 1e-16 * abs(x) { break }
         }
         return x
     }

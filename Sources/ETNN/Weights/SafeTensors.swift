@@ -196,7 +196,8 @@ public struct SafeTensors: Equatable {
     private static func integers(_ values: [Any]) -> [Int]? {
         var r: [Int] = []
         for v in values {
-            guard let n = v as? NSNumber, !(v is Bool) else { return nil }
+            // JSON true/false arrive as NSNumber too; their objCType is "c".
+            guard let n = v as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
             let i = n.int64Value
             guard i >= 0, Double(i) == n.doubleValue, i <= Int64(Int.max) else { return nil }
             r.append(Int(i))
