@@ -11,6 +11,14 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     return d / max(m, 1e-6)
 }
 
+/// max |a − b| / (max b − min b): stricter than `relativeError` for maps that sit near a constant
+/// (sigmoid outputs around 0.5), since it measures the error against the map's variation.
+func spreadError(_ a: [Float], _ b: [Float]) -> Float {
+    var d: Float = 0
+    for i in 0..<a.count { d = max(d, abs(a[i] - b[i])) }
+    return d / max(b.max()! - b.min()!, 1e-3)
+}
+
 final class ModelForwardTests: XCTestCase {
     /// Small awkward configurations covering every stem, block, layout and head.
     static func smallConfigurations() -> [ModelConfiguration] {
@@ -50,6 +58,9 @@ final class ModelForwardTests: XCTestCase {
             for (key, t) in pairs {
                 let t = try XCTUnwrap(t, "\(cfg.name): no \(key)")
                 let e = relativeError(t.data, ref[key]!)
+                let spread = spreadError(t.data, ref[key]!)
+                XCTAssertGreaterThan(ref[key]!.max()! - ref[key]!.min()!, 1e-3, "\(cfg.name) \(key): reference map is flat, test too weak")
+                XCTAssertLessThan(spread, 1e-4, "\(cfg.name) \(key): error/spread \(spread)")
                 XCTAssertLessThan(e, 1e-4, "\(cfg.name) \(key): relative error \(e) (engine \(t.data.prefix(4)), reference \(ref[key]!.prefix(4)))")
             }
         }

@@ -15,16 +15,17 @@ struct TestRandom {
     mutating func array(_ n: Int, _ a: Float) -> [Float] { (0..<n).map { _ in symmetric(a) } }
 }
 
-/// Random weights with sensible scales: weights U(±1/√fan_in), biases U(±0.1), BN γ ≈ 1, running
+/// Random weights with sensible scales: weights He-uniform U(±√(6/fan_in)) (times `gain`), so that
+/// signals neither vanish nor saturate through the ReLU towers; biases U(±0.1), BN γ ≈ 1, running
 /// statistics away from zero variance, tables U(±0.1).
-func randomize(_ model: Model, seed: UInt64) {
+func randomize(_ model: Model, seed: UInt64, gain: Float = 1) {
     var r = TestRandom(seed: seed)
     var p = model.parameters
     for s in model.table.specs {
         for i in 0..<s.count {
             let v: Float
             switch s.role {
-            case .weight: v = r.symmetric(1 / Float(s.shape.dropFirst().reduce(1, *)).squareRoot())
+            case .weight: v = r.symmetric(gain * (6 / Float(s.shape.dropFirst().reduce(1, *))).squareRoot())
             case .bias, .normBias, .runningMean: v = r.symmetric(0.1)
             case .normWeight: v = 1 + r.symmetric(0.2)
             case .runningVar: v = 0.5 + r.next()
