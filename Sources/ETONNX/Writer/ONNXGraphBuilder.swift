@@ -228,15 +228,25 @@ public struct ONNXGraphBuilder {
 
     // MARK: Element-wise
 
+    /// `Add`: `a + b`, NumPy broadcasting.
     public mutating func add(_ a: String, _ b: String, name: String? = nil) -> String { one("Add", [a, b], name: name) }
+    /// `Sub`: `a - b`, NumPy broadcasting.
     public mutating func sub(_ a: String, _ b: String, name: String? = nil) -> String { one("Sub", [a, b], name: name) }
+    /// `Mul`: `a * b`, NumPy broadcasting.
     public mutating func mul(_ a: String, _ b: String, name: String? = nil) -> String { one("Mul", [a, b], name: name) }
+    /// `Div`: `a / b`, NumPy broadcasting.
     public mutating func div(_ a: String, _ b: String, name: String? = nil) -> String { one("Div", [a, b], name: name) }
+    /// `Pow`: `a ^ b` (e.g. `pow(x, scalar(2))`).
     public mutating func pow(_ a: String, _ b: String, name: String? = nil) -> String { one("Pow", [a, b], name: name) }
+    /// `Sqrt`: `√x`.
     public mutating func sqrt(_ x: String, name: String? = nil) -> String { one("Sqrt", [x], name: name) }
+    /// `Erf`: the error function.
     public mutating func erf(_ x: String, name: String? = nil) -> String { one("Erf", [x], name: name) }
+    /// `Relu`: `max(0, x)`.
     public mutating func relu(_ x: String, name: String? = nil) -> String { one("Relu", [x], name: name) }
+    /// `Sigmoid`: `1 / (1 + e^-x)`.
     public mutating func sigmoid(_ x: String, name: String? = nil) -> String { one("Sigmoid", [x], name: name) }
+    /// `Identity`: a copy (a renamed alias for a runtime).
     public mutating func identity(_ x: String, name: String? = nil) -> String { one("Identity", [x], name: name) }
 
     /// `HardSwish`: `x * max(0, min(1, x/6 + 1/2))`.
