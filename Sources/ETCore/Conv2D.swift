@@ -27,8 +27,7 @@ public final class Conv2D: @unchecked Sendable {
     public let weight: [Float]
     public let bias: [Float]?
 
-    private enum Path { case pointwise, depthwise, im2col }
-    private let path: Path
+    private let path: ConvolutionPath
     /// Per group: the (C_out/G) × K weight matrix, packed as a left GEMM operand.
     private let packed: [PackedMatrix]
     /// Raw copies so that `forward` needs no array access: weights (depthwise only) and bias.
@@ -53,8 +52,8 @@ public final class Conv2D: @unchecked Sendable {
         } else {
             rawBias = nil
         }
-        if p.isDepthwise {
-            path = .depthwise
+        path = ConvolutionPath(p)
+        if path == .depthwise {
             let w = UnsafeMutablePointer<Float>.allocate(capacity: max(1, weight.count))
             w.initialize(from: weight, count: weight.count)
             rawWeight = w
@@ -62,12 +61,6 @@ public final class Conv2D: @unchecked Sendable {
             return
         }
         rawWeight = nil
-        if p.kernelH == 1 && p.kernelW == 1 && p.strideH == 1 && p.strideW == 1
-            && p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0 {
-            path = .pointwise
-        } else {
-            path = .im2col
-        }
         let coutG = p.outChannels / p.groups
         let kG = p.inChannels / p.groups * p.kernelH * p.kernelW
         packed = weight.withUnsafeBufferPointer { w in
@@ -95,7 +88,52 @@ public final class Conv2D: @unchecked Sendable {
     public func forward(input: UnsafePointer<Float>, inH: Int, inW: Int,
                         output: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>?,
                         pool: ThreadPool = .serial) {
-        let p = parameters
+        ConvolutionRunner.run(parameters, path: path, input: input, inH: inH, inW: inW,
+                              weight: { [packed] g in .packed(packed[g]) }, depthwiseWeight: rawWeight.map { UnsafePointer($0) },
+                              bias: rawBias.map { UnsafePointer($0) }, activation: activation, output: output, pool: pool)
+    }
+}
+
+extension Kernels {
+    /// Convolution with weights given at call time (OIHW), for ONNX Conv nodes whose weight is not
+    /// a constant (NanoTrack's head correlates the search features with the template features as
+    /// a 4×4 depthwise kernel). Same paths as `Conv2D` without the load-time packing: depthwise
+    /// uses the weights as they are; the GEMM paths pack them per call (cheap next to the GEMM).
+    /// Needs no scratch. Use `Conv2D` when the weights are constants.
+    public static func conv2d(_ p: Conv2DParameters, input: UnsafePointer<Float>, inH: Int, inW: Int,
+                              weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                              activation: Activation = .identity, output: UnsafeMutablePointer<Float>,
+                              pool: ThreadPool = .serial) {
+        let kG = p.inChannels / p.groups * p.kernelH * p.kernelW
+        let coutG = p.outChannels / p.groups
+        ConvolutionRunner.run(p, path: ConvolutionPath(p), input: input, inH: inH, inW: inW,
+                              weight: { g in .raw(weight + g * coutG * kG, rs: kG, cs: 1) }, depthwiseWeight: weight,
+                              bias: bias, activation: activation, output: output, pool: pool)
+    }
+}
+
+/// How a convolution is computed (chosen from its geometry).
+enum ConvolutionPath: Equatable {
+    case pointwise, depthwise, im2col
+
+    init(_ p: Conv2DParameters) {
+        if p.isDepthwise {
+            self = .depthwise
+        } else if p.kernelH == 1 && p.kernelW == 1 && p.strideH == 1 && p.strideW == 1
+                    && p.padTop == 0 && p.padLeft == 0 && p.padBottom == 0 && p.padRight == 0 {
+            self = .pointwise
+        } else {
+            self = .im2col
+        }
+    }
+}
+
+/// The forward pass shared by `Conv2D` (packed weights) and `Kernels.conv2d` (raw weights).
+enum ConvolutionRunner {
+    static func run(_ p: Conv2DParameters, path: ConvolutionPath, input: UnsafePointer<Float>, inH: Int, inW: Int,
+                    weight: (Int) -> GEMMOperand, depthwiseWeight: UnsafePointer<Float>?,
+                    bias: UnsafePointer<Float>?, activation: Activation,
+                    output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
         let (oh, ow) = p.outputSize(inH: inH, inW: inW)
         if oh <= 0 || ow <= 0 { return }
         var geom = ck_conv_geom(in_h: inH, in_w: inW, out_h: oh, out_w: ow,
@@ -104,34 +142,30 @@ public final class Conv2D: @unchecked Sendable {
                                 pad_top: p.padTop, pad_left: p.padLeft)
         let n = oh * ow
         let cinG = p.inChannels / p.groups, coutG = p.outChannels / p.groups
+        let kG = cinG * p.kernelH * p.kernelW
         switch path {
         case .depthwise:
-            forwardDepthwise(input: input, output: output, geom: &geom, pool: pool)
-        case .pointwise:
+            depthwise(channels: p.inChannels, input: input, weight: depthwiseWeight!, bias: bias,
+                      activation: activation, output: output, geom: &geom, pool: pool)
+        case .pointwise, .im2col:
             for g in 0..<p.groups {
-                Kernels.gemm(m: coutG, n: n, k: cinG, a: packed[g], b: input + g * cinG * n, ldb: n, transB: false,
-                             c: output + g * coutG * n, ldc: n, bias: rawBias.map { UnsafePointer($0 + g * coutG) },
-                             biasPerRow: true, activation: activation, pool: pool)
-            }
-        case .im2col:
-            let kG = cinG * p.kernelH * p.kernelW
-            for g in 0..<p.groups {
-                let src = ConvolutionSource(geometry: geom, input: input + g * cinG * inH * inW, channels: cinG)
-                GEMMDriver.run(m: coutG, n: n, k: kG, a: .packed(packed[g]), b: .im2col(src),
-                               c: output + g * coutG * n, ldc: n, accumulate: false,
-                               bias: rawBias.map { UnsafePointer($0 + g * coutG) }, biasPerRow: true,
+                let src = input + g * cinG * inH * inW
+                let b: GEMMOperand = path == .pointwise
+                    ? .raw(src, rs: n, cs: 1)
+                    : .im2col(ConvolutionSource(geometry: geom, input: src, channels: cinG))
+                GEMMDriver.run(m: coutG, n: n, k: kG, a: weight(g), b: b, c: output + g * coutG * n, ldc: n,
+                               accumulate: false, bias: bias.map { $0 + g * coutG }, biasPerRow: true,
                                activation: activation, pool: pool)
             }
         }
     }
 
-    private func forwardDepthwise(input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                                  geom: inout ck_conv_geom, pool: ThreadPool) {
-        let channels = parameters.inChannels
+    private static func depthwise(channels: Int, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                  bias: UnsafePointer<Float>?, activation: Activation,
+                                  output: UnsafeMutablePointer<Float>, geom: inout ck_conv_geom, pool: ThreadPool) {
         let macs = channels * geom.out_h * geom.out_w * geom.kernel_h * geom.kernel_w
         let threads = min(pool.threadCount, channels)
         var act = activation.ck
-        let w = UnsafePointer(rawWeight!), b = rawBias.map { UnsafePointer($0) }
         let scratchCount = ck_depthwise_scratch_count(&geom)
         withUnsafePointer(to: &geom) { gp in
             withUnsafePointer(to: &act) { ap in
@@ -139,11 +173,11 @@ public final class Conv2D: @unchecked Sendable {
                     pool.parallelFor(threads) { t in
                         let c0 = channels * t / threads, c1 = channels * (t + 1) / threads
                         let s = Workspace.current.extraBuffer(scratchCount)
-                        ck_depthwise_conv2d(c0, c1 - c0, gp, input, w, b, ap, output, s)
+                        ck_depthwise_conv2d(c0, c1 - c0, gp, input, weight, bias, ap, output, s)
                     }
                 } else {
                     let s = Workspace.current.extraBuffer(scratchCount)
-                    ck_depthwise_conv2d(0, channels, gp, input, w, b, ap, output, s)
+                    ck_depthwise_conv2d(0, channels, gp, input, weight, bias, ap, output, s)
                 }
             }
         }

@@ -25,11 +25,22 @@ final class Conv2DTests: XCTestCase {
         XCTAssertTrue(out[count...].allSatisfy { $0.isNaN }, "\(p) wrote past the output", file: file, line: line)
         assertClose(Array(out[..<count]), ref, scale: scale, tol: 2e-6,
                     "\(p) in \(inH)×\(inW) \(activation) bias \(bias) threads \(threads)", file: file, line: line)
+        // The same convolution with weights given at call time.
+        var dyn = [Float](repeating: .nan, count: count)
+        weight.withUnsafeBufferPointer { w in
+            func run(_ bp: UnsafePointer<Float>?) {
+                Kernels.conv2d(p, input: input, inH: inH, inW: inW, weight: w.baseAddress!, bias: bp,
+                               activation: activation, output: &dyn, pool: TestPools.pool(threads))
+            }
+            if let b { b.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
+        }
+        assertClose(dyn, ref, scale: scale, tol: 2e-6,
+                    "Kernels.conv2d \(p) in \(inH)×\(inW) \(activation) bias \(bias) threads \(threads)", file: file, line: line)
     }
 
     func testDepthwiseFastPaths() { Self.depthwiseFastPaths() }
     static func depthwiseFastPaths() {
-        for k in [3, 5] { for s in [1, 2] {
+        for k in [2, 3, 4, 5] { for s in [1, 2] {
             for (h, w) in [(1, 1), (2, 3), (8, 8), (13, 29), (16, 16), (33, 17)] {
                 for pads in [(k / 2, k / 2, k / 2, k / 2), (0, 0, 0, 0), (0, 1, 1, 0), (2, 0, 1, 3)] {
                     let p = Conv2DParameters(inChannels: 3, outChannels: 3, kernelH: k, kernelW: k, strideH: s, strideW: s,
@@ -54,6 +65,15 @@ final class Conv2DTests: XCTestCase {
             Conv2DParameters(inChannels: 5, outChannels: 5, kernelH: 1, kernelW: 1, groups: 5),
         ]
         for p in cases { for (h, w) in [(7, 9), (17, 12)] { check(p, inH: h, inW: w, activation: .relu) } }
+    }
+
+    func testNanoTrackHeadShapes() { Self.nanoTrackHeadShapes() }
+    static func nanoTrackHeadShapes() {
+        // Template-as-kernel cross-correlation (4×4 depthwise, pad 1) and the 2×2 depthwise layers.
+        check(Conv2DParameters(inChannels: 96, outChannels: 96, kernelH: 4, kernelW: 4, padTop: 1, padLeft: 1,
+                               padBottom: 1, padRight: 1, groups: 96), inH: 16, inW: 16, bias: false)
+        check(Conv2DParameters(inChannels: 64, outChannels: 64, kernelH: 2, kernelW: 2, groups: 64), inH: 15, inW: 15,
+              activation: .clip(0, 6))
     }
 
     func testPointwise() { Self.pointwise() }

@@ -20,6 +20,7 @@ final class PortableKernelTests: XCTestCase {
         Conv2DTests.depthwiseGenericPaths()
         Conv2DTests.pointwise()
         Conv2DTests.generalConvolutions()
+        Conv2DTests.nanoTrackHeadShapes()
     }
 
     func testRowKernels() {

@@ -104,7 +104,7 @@ long ck_depthwise_scratch_count(const ck_conv_geom *g);
 
 /// Depthwise convolution, channels c0..c0+count-1 of in[C][H][W] → out[C][OH][OW], weights
 /// w[C][KH][KW], optional bias[C], fused activation. Pointers are to channel 0. AVX2 paths for
-/// 3×3 and 5×5 at stride 1 and 2 (no dilation); any geometry works through the generic path.
+/// square kernels 2..5 at stride 1 and 2 (no dilation); any geometry works through the generic path.
 void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float *in,
                          const float *w, const float *bias, const ck_activation *act,
                          float *out, float *scratch);

@@ -1,4 +1,5 @@
-// AVX2+FMA depthwise convolution, 3×3 and 5×5 at stride 1 and 2, any padding.
+// AVX2+FMA depthwise convolution, square kernels 2..5 (NanoTrack: 3×3, 5×5; its head: 2×2 and a
+// 4×4 cross-correlation) at stride 1 and 2, any padding.
 //
 // Each channel is copied into a zero-padded plane in scratch (zeroed once per call; only the
 // input part is rewritten per channel), so the inner loops have no edge cases. Stride 2 splits
@@ -18,7 +19,7 @@ static void fast_size(const ck_conv_geom *g, long *rows, long *cols) {
 
 static int fast_handles(const ck_conv_geom *g) {
     long K = g->kernel_h, S = g->stride_h;
-    return g->kernel_w == K && (K == 3 || K == 5) && g->stride_w == S && (S == 1 || S == 2) &&
+    return g->kernel_w == K && K >= 2 && K <= 5 && g->stride_w == S && (S == 1 || S == 2) &&
            g->dilation_h == 1 && g->dilation_w == 1;
 }
 
@@ -151,8 +152,12 @@ CK_AVX2_INLINE void dw_plane(const float *E, const float *O, long cols, const fl
     CK_AVX2 __attribute__((noinline)) static void dw_##K##x##K##_s##S( \
         const float *E, const float *O, long cols, const float *w, long OH, long OW, float bias, \
         const ck_activation *act, float *o) { dw_plane(E, O, cols, w, K, S, OH, OW, bias, act, o); }
+DW_VARIANT(2, 1)
+DW_VARIANT(2, 2)
 DW_VARIANT(3, 1)
 DW_VARIANT(3, 2)
+DW_VARIANT(4, 1)
+DW_VARIANT(4, 2)
 DW_VARIANT(5, 1)
 DW_VARIANT(5, 2)
 
@@ -173,10 +178,16 @@ int ck_depthwise_conv2d_avx2(long c0, long count, const ck_conv_geom *g, const f
         const float *wc = w + c * K * K;
         float b = bias ? bias[c] : 0;
         float *o = out + c * OH * OW;
-        if (K == 3 && S == 1) dw_3x3_s1(E, O, cols, wc, OH, OW, b, act, o);
-        else if (K == 3) dw_3x3_s2(E, O, cols, wc, OH, OW, b, act, o);
-        else if (S == 1) dw_5x5_s1(E, O, cols, wc, OH, OW, b, act, o);
-        else dw_5x5_s2(E, O, cols, wc, OH, OW, b, act, o);
+        switch (K * 10 + S) {
+        case 21: dw_2x2_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 22: dw_2x2_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 31: dw_3x3_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 32: dw_3x3_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 41: dw_4x4_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 42: dw_4x4_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 51: dw_5x5_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        default: dw_5x5_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        }
     }
     return 1;
 }
