@@ -17,7 +17,7 @@ else
   echo "setup.sh: install libturbojpeg, libpng, ffmpeg and pkg-config with your package manager" >&2
 fi
 if [ "${ETRACK_SKIP_PIP:-0}" != "1" ]; then
-  python3 -m pip install -q --disable-pip-version-check onnxruntime opencv-python-headless numpy onnx got10k six 2>&1 \
+  python3 -m pip install -q --disable-pip-version-check onnxruntime opencv-python-headless numpy onnx got10k six safetensors 2>&1 \
     | grep -v "WARNING: Running pip as the 'root' user" || true
   python3 -c "import onnxruntime, cv2, numpy, onnx" || { echo "setup.sh: the Python reference packages did not install" >&2; exit 1; }
 fi

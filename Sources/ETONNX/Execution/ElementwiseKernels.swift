@@ -23,7 +23,9 @@ enum ElementwiseKernels {
         let n = plan.dims[r - 1], sa = plan.aStrides[r - 1], sb = plan.bStrides[r - 1]
         let outer = plan.dims.dropLast().reduce(1, *)
         let fast = kernelOp(op)
-        var idx = [Int](repeating: 0, count: max(r - 1, 0))
+        // The odometer lives on the stack: no heap allocation per call.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(r - 1, 1)) { idx in
+        idx.initialize(repeating: 0)
         var ao = 0, bo = 0, o = 0
         for _ in 0..<outer {
             if let fast {
@@ -40,6 +42,7 @@ enum ElementwiseKernels {
                 ao -= plan.aStrides[d] * idx[d]; bo -= plan.bStrides[d] * idx[d]; idx[d] = 0
                 d -= 1
             }
+        }
         }
     }
 
