@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ETNN
+import ETNN
 
 /// The notes' figures, hard-coded here independently of `NotesReference` (millions, as printed).
 private let notesRows: [(model: String, row: String, params: Double, macs: Double)] = [

@@ -1,7 +1,7 @@
 import ETCore
 import Foundation
 import XCTest
-@testable import ETNN
+import ETNN
 
 /// Each layer against the plain reference in `ReferenceModel` at small awkward sizes.
 final class LayerTests: XCTestCase {

@@ -1,7 +1,7 @@
 import ETCore
 import Foundation
 import XCTest
-@testable import ETNN
+import ETNN
 
 /// max |a − b| / max(max |b|, 1e-6), the relative error used against the reference.
 func relativeError(_ a: [Float], _ b: [Float]) -> Float {

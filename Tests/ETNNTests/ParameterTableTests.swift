@@ -1,6 +1,6 @@
 import ETCore
 import XCTest
-@testable import ETNN
+import ETNN
 
 final class ParameterTableTests: XCTestCase {
     /// The table (what is allocated and saved) and the accounting come from the same layer list;

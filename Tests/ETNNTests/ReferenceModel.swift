@@ -1,6 +1,6 @@
 import ETCore
 import Foundation
-@testable import ETNN
+import ETNN
 
 /// Deterministic pseudo-random numbers for tests (64-bit LCG, top 24 bits).
 struct TestRandom {
