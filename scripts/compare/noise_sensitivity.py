@@ -1,18 +1,53 @@
-import sys, glob, cv2, numpy as np
-sys.path.insert(0,'.')
-import nanotrack_ort_port as P, opencv_nanotrack as ref
-cv2.setNumThreads(1)
-seq='../../../shared/data/sequences/OTB_FaceOcc1'; model='../../../shared/models/nanotrack-v2'
-box=ref.first_box(seq); ob,_=ref.run_opencv(seq,model,box)
-frames=[cv2.imread(f) for f in sorted(glob.glob(seq+'/img/*'))]
-for seed in range(5):
-    rng=np.random.default_rng(seed)
-    port=P.Port(model); orig=port.features
-    port.features=lambda p, o=orig: (lambda f: f*(1+1e-6*rng.standard_normal(f.shape)).astype(np.float32))(o(p))
-    pb=[box]
-    for i,img in enumerate(frames):
-        if i==0: port.init(img,box)
-        else: pb.append(port.update(img))
-    ious=[ref.iou(a,b) for a,b in zip(ob,pb)]
-    first=next((i for i,(a,b) in enumerate(zip(ob,pb)) if list(a)!=list(b)),None)
-    print('seed',seed,'mean IoU %.4f'%np.mean(ious),'>=0.9 %.3f'%np.mean([v>=0.9 for v in ious]),'first diff',first)
+#!/usr/bin/env python3
+"""How sensitive is cv2.TrackerNano's trajectory to float noise in the networks?
+
+Runs OpenCV's own TrackerNano algorithm (the float32 port in nanotrack_ort_port.py, ONNX Runtime
+networks) with the backbone features multiplied by (1 + eps * N(0,1)) for several seeds, and
+compares each run's boxes with cv2.TrackerNano. eps defaults to 1e-6, the size of the difference
+between cv2.dnn and ONNX Runtime on these networks. Where some seeds part from OpenCV, any
+implementation whose networks are not bit-identical to cv2.dnn can part from it too.
+
+Usage: noise_sensitivity.py --model ../shared/models/nanotrack-v2 --sequence ../shared/data/sequences/OTB_FaceOcc1 [--seeds 5] [--eps 1e-6]
+"""
+import argparse
+import glob
+import os
+import sys
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nanotrack_ort_port as port_mod  # noqa: E402
+import opencv_nanotrack as ref  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--sequence", required=True)
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--eps", type=float, default=1e-6)
+    a = ap.parse_args()
+    cv2.setNumThreads(1)
+    box = ref.first_box(a.sequence)
+    ob, _ = ref.run_opencv(a.sequence, a.model, box)
+    frames = [cv2.imread(f) for f in sorted(glob.glob(os.path.join(a.sequence, "img", "*")))]
+    for seed in range(a.seeds):
+        rng = np.random.default_rng(seed)
+        port = port_mod.Port(a.model)
+        clean = port.features
+        port.features = lambda p, f=clean: (lambda x: x * (1 + a.eps * rng.standard_normal(x.shape)).astype(np.float32))(f(p))
+        pb = [box]
+        for i, img in enumerate(frames):
+            if i == 0:
+                port.init(img, box)
+            else:
+                pb.append(port.update(img))
+        ious = [ref.iou(x, y) for x, y in zip(ob, pb)]
+        first = next((i for i, (x, y) in enumerate(zip(ob, pb)) if list(x) != list(y)), None)
+        print(f"seed {seed}: mean IoU vs cv2.TrackerNano {np.mean(ious):.4f}, IoU>=0.9 on {np.mean([v >= 0.9 for v in ious]):.3f}, first differing frame {first}")
+
+
+if __name__ == "__main__":
+    main()
