@@ -5,7 +5,7 @@
 #
 #   scripts/eval/kill_resume_check.sh [ETRACK] [MODEL] [DATA]
 set -euo pipefail
-ETRACK=${1:-.build-eval/release/etrack}
+ETRACK=${1:-.build/release/etrack}
 MODEL=${2:-../shared/models/nanotrack-v2}
 DATA=${3:-../shared/data/sequences}
 W=$(mktemp -d)

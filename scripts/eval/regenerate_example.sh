@@ -16,13 +16,13 @@ cd "$(dirname "$0")/../.."
 DATA=${DATA:-../shared/data/sequences}
 MODELS=${MODELS:-$(ls -d ../shared/models/nanotrack-v* 2>/dev/null | sort | tr '\n' ' ')}
 OUT=docs/evaluation/example
-WORK=${WORK:-.build-eval/example-results}
+WORK=${WORK:-.build/example-results}
 JOBS=${JOBS:-2}
 [ -n "$MODELS" ] || { echo "no models found (set MODELS)"; exit 1; }
 
 if [ -z "${ETRACK:-}" ]; then
-    swift build -c release --scratch-path .build-eval --product etrack
-    ETRACK=.build-eval/release/etrack
+    swift build -c release --product etrack
+    ETRACK=.build/release/etrack
 fi
 
 RESULTS=()
