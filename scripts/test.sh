@@ -12,6 +12,9 @@ for v in v2 v1; do
     --model ../shared/models/nanotrack-$v --sequences ../shared/data/sequences --report-only 2>&1 | grep -v "WARN:"
 done
 echo
+echo "== evaluation: a run killed with SIGKILL and resumed equals an uninterrupted run =="
+bash scripts/eval/kill_resume_check.sh .build/release/etrack
+echo
 echo "== speed: etrack vs ONNX Runtime and OpenCV (1 thread, interleaved rounds) =="
 .build/release/etrack bench nanotrack --model ../shared/models/nanotrack-v2 \
   --sequence ../shared/data/sequences/OTB_Crossing --runs 50 --rounds 3
