@@ -118,8 +118,8 @@ public final class ExecutionPlan {
         case let .conv(conv, inH, inW):
             conv.forward(input: ptr(s.inputs[0]), inH: inH, inW: inW, output: out, scratch: scratch, pool: pool)
         case let .convDynamic(p, act, inH, inW, hasBias):
-            ReferenceKernels.conv2d(p, input: ptr(s.inputs[0]), inH: inH, inW: inW, weight: ptr(s.inputs[1]),
-                                    bias: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, activation: act, output: out)
+            Kernels.conv2d(p, input: ptr(s.inputs[0]), inH: inH, inW: inW, weight: ptr(s.inputs[1]),
+                           bias: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, activation: act, output: out, pool: pool)
         case let .gemm(m, n, k, ta, tb, alpha, beta, act, cMode, packedB):
             let a = ptr(s.inputs[0]), b = ptr(s.inputs[1])
             var accumulate = false
