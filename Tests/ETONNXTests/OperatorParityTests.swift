@@ -53,3 +53,33 @@ final class OperatorParityTests: XCTestCase {
         }
     }
 }
+
+/// Static inputs: the steps that depend only on them run once per change, with the same results.
+final class StaticInputTests: XCTestCase {
+    func testStaticInputBranchIsCachedAndRecomputedOnChange() throws {
+        for v in ["nanotrack-v2", "nanotrack-v3"] {
+            let head = try ONNXModel(path: Fixtures.model(v, "head.onnx"))
+            let c = v == "nanotrack-v3" ? 96 : 48
+            let shapes = ["input1": [1, c, 8, 8], "input2": [1, c, 16, 16]]
+            let cached = try ExecutionPlan(model: head, inputShapes: shapes, staticInputs: ["input1"])
+            let plain = try ExecutionPlan(model: head, inputShapes: shapes)
+            XCTAssertGreaterThan(cached.isStaticStep.filter { $0 }.count, 0, "\(v): some head steps depend only on input1")
+            var seed: UInt64 = 1
+            func fill(_ b: UnsafeMutableBufferPointer<Float>) {
+                for i in 0..<b.count { seed = seed &* 6364136223846793005 &+ 1442695040888963407; b[i] = Float(Int64(bitPattern: seed >> 11) % 2000) / 1000 }
+            }
+            for template in 0..<2 {
+                fill(cached.inputBuffer("input1"))
+                plain.inputBuffer("input1").baseAddress!.update(from: cached.inputBuffer("input1").baseAddress!, count: c * 64)
+                for _ in 0..<3 {
+                    fill(cached.inputBuffer("input2"))
+                    plain.inputBuffer("input2").baseAddress!.update(from: cached.inputBuffer("input2").baseAddress!, count: c * 256)
+                    cached.run(); plain.run()
+                    for o in head.outputNames {
+                        XCTAssertEqual(Array(cached.outputBuffer(o)), Array(plain.outputBuffer(o)), "\(v) template \(template): \(o) differs")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -20,6 +20,10 @@ public final class ExecutionPlan {
     var storageCounts: [Int] = []
     var inputStorage: [String: Int] = [:]
     var outputStorage: [String: Int] = [:]
+    /// Steps that depend only on static inputs, and whether they must run again.
+    let isStaticStep: [Bool]
+    private let staticInputStorages: Set<Int>
+    private var staticStale = true
     private var arena: UnsafeMutablePointer<Float>
     private var arenaCount: Int
     private var scratch: UnsafeMutablePointer<Float>?
@@ -30,13 +34,19 @@ public final class ExecutionPlan {
 
     /// Builds a plan for the given input shapes (NCHW etc.).
     /// - Throws: `ONNXError` naming the file and node when shapes do not fit.
-    public init(model: ONNXModel, inputShapes: [String: [Int]], pool: ThreadPool = .serial) throws {
+    ///
+    /// - Parameter staticInputs: Inputs that change rarely (a tracker's template). Steps that
+    ///   depend only on them run once after they change (detected when their buffer is asked for
+    ///   with `inputBuffer`), not on every `run()`.
+    public init(model: ONNXModel, inputShapes: [String: [Int]], staticInputs: Set<String> = [], pool: ThreadPool = .serial) throws {
         self.model = model
         self.inputShapes = inputShapes
         self.pool = pool
-        var builder = PlanBuilder(model: model)
+        var builder = PlanBuilder(model: model, staticInputs: staticInputs)
         try builder.build(inputShapes: inputShapes)
         steps = builder.steps
+        isStaticStep = builder.steps.indices.map { builder.staticSteps.contains($0) }
+        staticInputStorages = Set(staticInputs.compactMap { builder.inputStorage[$0] })
         storageCounts = builder.storages.map(\.count)
         inputStorage = builder.inputStorage
         outputStorage = builder.outputStorage
@@ -65,6 +75,7 @@ public final class ExecutionPlan {
     /// The buffer of a graph input; write the input here before `run()`.
     public func inputBuffer(_ name: String) -> UnsafeMutableBufferPointer<Float> {
         guard let s = inputStorage[name] else { preconditionFailure("\(model.path): no input named '\(name)'") }
+        if staticInputStorages.contains(s) { staticStale = true }  // the caller is about to write it
         return UnsafeMutableBufferPointer(start: arena + storageOffsets[s], count: storageCounts[s])
     }
 
@@ -76,7 +87,10 @@ public final class ExecutionPlan {
 
     /// Runs the graph on what the input buffers hold.
     public func run() {
+        let runStatic = staticStale
+        staticStale = false
         for i in steps.indices {
+            if !runStatic && isStaticStep[i] { continue }
             if profiling {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 execute(steps[i])

@@ -19,8 +19,13 @@ struct PlanBuilder {
     var constantData: [(Int, [Float])] = []
     var constantStorage: [String: Int] = [:]
     var scratchCount = 0
+    /// Storages whose value depends only on static inputs and constants.
+    var staticStorages = Set<Int>()
+    /// Indices of steps that only read static storages (run once per change of the static inputs).
+    var staticSteps = Set<Int>()
+    let staticInputs: Set<String>
 
-    init(model: ONNXModel) { self.model = model }
+    init(model: ONNXModel, staticInputs: Set<String> = []) { self.model = model; self.staticInputs = staticInputs }
 
     private var path: String { model.path }
 
@@ -39,6 +44,7 @@ struct PlanBuilder {
             let s = newStorage(count: shape.reduce(1, *), first: -1, last: Int.max)
             inputStorage[inp.name] = s
             values[inp.name] = .tensor(storage: s, shape: shape)
+            if staticInputs.contains(inp.name) { staticStorages.insert(s) }
         }
         for (name, c) in model.constants where values[name] == nil { values[name] = .constant(c) }
         for (i, node) in model.nodes.enumerated() {
@@ -85,6 +91,7 @@ struct PlanBuilder {
             let s = newStorage(count: c.count, first: -1, last: Int.max)
             constantData.append((s, c.asFloats))
             constantStorage[name] = s
+            staticStorages.insert(s)
             return (s, c.shape)
         }
     }
@@ -103,7 +110,15 @@ struct PlanBuilder {
     }
 
     private mutating func emit(_ node: GraphNode, _ kind: StepKind, inputs: [Int], shape: [Int], macs: Int = 0) {
-        let out = newStorage(count: shape.reduce(1, *), first: steps.count, last: steps.count)
+        // A step that reads only static values computes a static value: it runs once per change of
+        // the static inputs, and its output must then survive every later run (never reused).
+        let isStatic = !staticInputs.isEmpty && inputs.allSatisfy { staticStorages.contains($0) }
+        let out = newStorage(count: shape.reduce(1, *), first: isStatic ? -1 : steps.count, last: isStatic ? Int.max : steps.count)
+        if isStatic {
+            staticStorages.insert(out)
+            staticSteps.insert(steps.count)
+            for s in inputs { storages[s].last = Int.max }
+        }
         steps.append(Step(node: node.name, opName: node.op.name, kind: kind, inputs: inputs, output: out, outputShape: shape, macs: macs))
         values[node.outputs[0]] = .tensor(storage: out, shape: shape)
     }

@@ -62,7 +62,8 @@ public final class NanoTracker: SingleObjectTracker {
         templatePlan = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, Self.exemplarSize, Self.exemplarSize]], pool: pool)
         searchPlan = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, Self.instanceSize, Self.instanceSize]], pool: pool)
         let z = templatePlan.outputShapes[model.backbone.outputNames[0]]!, x = searchPlan.outputShapes[model.backbone.outputNames[0]]!
-        headPlan = try ExecutionPlan(model: model.head, inputShapes: ["input1": z, "input2": x], pool: pool)
+        // The template feature (input1) changes only at initialize: its branch of the head runs once then.
+        headPlan = try ExecutionPlan(model: model.head, inputShapes: ["input1": z, "input2": x], staticInputs: ["input1"], pool: pool)
         let S = model.scoreSize
         // Window: OpenCV's createHanningWindow is sqrt(hann_i · hann_j); the original uses the plain outer product.
         let hann = (0..<S).map { 0.5 * (1 - cos(2 * Double.pi * Double($0) / Double(S - 1))) }
