@@ -15,6 +15,9 @@ echo
 echo "== evaluation: a run killed with SIGKILL and resumed equals an uninterrupted run =="
 bash scripts/eval/kill_resume_check.sh .build/release/etrack
 echo
+echo "== evaluation: etrack eval score --protocol got10k vs the got10k toolkit's own report =="
+python3 scripts/eval/crosscheck_got10k.py .build/release/etrack | tail -1
+echo
 echo "== speed: etrack vs ONNX Runtime and OpenCV (1 thread, interleaved rounds) =="
 .build/release/etrack bench nanotrack --model ../shared/models/nanotrack-v2 \
   --sequence ../shared/data/sequences/OTB_Crossing --runs 50 --rounds 3

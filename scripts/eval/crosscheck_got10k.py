@@ -6,7 +6,7 @@ frames are empty .jpg files, scoring never decodes them), random results with 1-
 and time files in the toolkit's layout, then runs both `got10k.experiments.ExperimentGOT10k.report`
 and `etrack eval score`, and compares overall and per-sequence AO, SR0.5 and SR0.75.
 
-Usage:  /tmp/gotenv/bin/python scripts/eval/crosscheck_got10k.py PATH/TO/etrack
+Usage:  python3 scripts/eval/crosscheck_got10k.py [PATH/TO/etrack]   (pip install got10k six)
 Exit status 0 when every number agrees to 1e-9 (percent).
 """
 import json
