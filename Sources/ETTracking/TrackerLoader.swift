@@ -7,25 +7,42 @@ public struct TrackerOptions: Sendable {
     public var threads: Int = 1
     /// NanoTrack mode; nil picks the model's default (OpenCV-compatible for v1/v2, corrected for v3).
     public var nanoTrackMode: NanoTrackParameters.Mode? = nil
+    /// One-stream (`.onnx`) mode; nil takes `nanoTrackMode`'s choice when given (the CLI's
+    /// `--mode opencv|corrected` sets that one), else the model's default: corrected for files
+    /// with `etrack.*` metadata, OpenCV-compatible for files without (OpenCV-zoo style).
+    public var oneStreamMode: OneStreamParameters.Mode? = nil
+    /// Overrides a one-stream model's mean/std/colour order (metadata or TrackerVit defaults).
+    public var oneStreamPreprocessing: OneStreamPreprocessing? = nil
 
-    public init(threads: Int = 1, nanoTrackMode: NanoTrackParameters.Mode? = nil) {
+    public init(threads: Int = 1, nanoTrackMode: NanoTrackParameters.Mode? = nil,
+                oneStreamMode: OneStreamParameters.Mode? = nil, oneStreamPreprocessing: OneStreamPreprocessing? = nil) {
         self.threads = threads
         self.nanoTrackMode = nanoTrackMode
+        self.oneStreamMode = oneStreamMode
+        self.oneStreamPreprocessing = oneStreamPreprocessing
     }
 }
 
-/// Turns a model reference given by a user (a NanoTrack folder with backbone.onnx + head.onnx)
-/// into a factory of independent trackers that share one loaded model.
+/// Turns a model reference given by a user into a factory of independent trackers that share one
+/// loaded model:
+/// - a folder with backbone.onnx + head.onnx → `NanoTracker`;
+/// - a file ending in `.onnx` → `OneStreamTracker` (TrackerVit interface: inputs template/search,
+///   outputs output1/2/3).
+// TODO(issue 3): named configurations (`et-128-fgaf3-bn`, …) and `.safetensors` weights, once the
+// exporter (Sources/ETONNX/Export) lands: build the graph in memory and hand it to OneStreamModel.
 public enum TrackerLoader {
     /// Loads the model once and returns a closure that makes a fresh tracker per sequence.
     /// - Throws: a message naming the path when the model cannot be read.
     public static func load(model: String, options: TrackerOptions = TrackerOptions()) throws -> @Sendable () -> any SingleObjectTracker {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir) else {
-            throw TrackingError("model '\(model)' does not exist (give a NanoTrack folder holding backbone.onnx and head.onnx)")
+            throw TrackingError("model '\(model)' does not exist (give a NanoTrack folder holding backbone.onnx and head.onnx, or a one-stream .onnx file)")
+        }
+        if !isDir.boolValue && model.lowercased().hasSuffix(".onnx") {
+            return try loadOneStream(path: model, options: options)
         }
         guard isDir.boolValue else {
-            throw TrackingError("model '\(model)' is a file; NanoTrack models are folders holding backbone.onnx and head.onnx")
+            throw TrackingError("model '\(model)' is a file but not an .onnx one-stream model; NanoTrack models are folders holding backbone.onnx and head.onnx")
         }
         let nano = try NanoTrackModel(directory: model)
         var parameters = NanoTrackParameters.default(for: nano.version)
@@ -40,5 +57,18 @@ public enum TrackerLoader {
         // Building a tracker only plans buffers; it cannot fail once the model loaded and planned here.
         _ = try NanoTracker(model: nano, parameters: p, pool: pool)
         return { try! NanoTracker(model: nano, parameters: p, pool: pool) }
+    }
+
+    /// A one-stream `.onnx` file (see `OneStreamModel` for the interface and metadata).
+    static func loadOneStream(path: String, options: TrackerOptions) throws -> @Sendable () -> any SingleObjectTracker {
+        let model = try OneStreamModel(path: path, preprocessing: options.oneStreamPreprocessing)
+        let mode = options.oneStreamMode
+            ?? options.nanoTrackMode.flatMap { OneStreamParameters.Mode(rawValue: $0.rawValue) }
+            ?? (model.hasMetadata ? .corrected : .openCVCompatible)
+        let parameters = OneStreamParameters(mode: mode)
+        let pool = ThreadPool(threads: options.threads)
+        // Planning is the only step that can fail; do it once here so the factory cannot.
+        _ = try OneStreamTracker(model: model, parameters: parameters, pool: pool)
+        return { try! OneStreamTracker(model: model, parameters: parameters, pool: pool) }
     }
 }
