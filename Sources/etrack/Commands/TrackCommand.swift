@@ -171,7 +171,8 @@ struct FrameRenderer {
         if FileManager.default.fileExists(atPath: path) && !force && (isVideo || !((try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty ?? true)) {
             throw ValidationError("\(path) exists; pass --force to overwrite it")
         }
-        if !isVideo { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        let folder = isVideo ? (path as NSString).deletingLastPathComponent : path
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
     }
 
     mutating func add(_ frame: Image, result: TrackingResult, index: Int) throws {
