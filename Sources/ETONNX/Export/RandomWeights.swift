@@ -13,9 +13,13 @@ public enum RandomWeights {
         /// - `pos_z`, `pos_x` zero; `pos_embed` the 1-D sin/cos table (cls row zero);
         ///   `cls_token` trunc-normal std .02.
         case timm
-        /// For numerical proofs, where every path must carry signal (no flat maps): He-uniform
-        /// weights U(±√(6/fan_in)), biases U(±0.1), BN/LN γ ∈ 1 ± 0.2, β and running means
-        /// U(±0.1), running variances in [0.5, 1.5), tables U(±0.1).
+        /// For numerical proofs, where every path must carry signal (no flat maps) and the
+        /// network must stay well conditioned (no saturated softmax): He-uniform weights
+        /// g·U(±√(6/fan_in)) with g = 1/4 for the last layer of each residual branch (block
+        /// `proj`, `fc2`) and g = 1/2 for `qkv` (else EfficientTrack's norm-free residual stream
+        /// grows ~3× per sub-layer and GA's logits reach 10⁵, where float rounding alone moves
+        /// the maps by 1e-3), g = 1 elsewhere; biases U(±0.1), BN/LN γ ∈ 1 ± 0.2, β and running
+        /// means U(±0.1), running variances in [0.5, 1.5), tables U(±0.1).
         case probe
     }
 
@@ -46,7 +50,11 @@ public enum RandomWeights {
                     v = PositionEmbedding.vitTrackTable(patchTokens: config.templateTokens + config.searchTokens, channels: config.channels)
                 }
             case (.probe, .weight):
-                let bound = (6 / fanIn).squareRoot()
+                let inBlock = spec.name.hasPrefix("blocks.")
+                let residualOut = inBlock && (spec.name.hasSuffix(".proj.weight") || spec.name.hasSuffix("fc2.weight")
+                                              || spec.name.hasSuffix("fc2.conv.weight"))
+                let gain: Float = residualOut ? 0.25 : inBlock && spec.name.hasSuffix(".qkv.weight") ? 0.5 : 1
+                let bound = gain * (6 / fanIn).squareRoot()
                 ParameterInit.uniform(low: -bound, high: bound).fill(&v, generator: &gen)
             case (.probe, .bias), (.probe, .normBias), (.probe, .runningMean), (.probe, .table):
                 ParameterInit.uniform(low: -0.1, high: 0.1).fill(&v, generator: &gen)
