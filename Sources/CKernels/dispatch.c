@@ -1,10 +1,13 @@
-// Public entry points: pick the AVX2+FMA variant when the CPU has it, else the generic one.
+// Public entry points: pick the AVX-512 variant (where one exists) when the CPU has AVX-512F, else
+// the AVX2+FMA variant when the CPU has it, else the generic one.
 #include <stdatomic.h>
 #include "internal.h"
 
 static int force_generic = 0;
+static int force_avx2 = 0;
 
 void ck_force_generic(int on) { force_generic = on; }
+void ck_force_avx2(int on) { force_avx2 = on; }
 
 int ck_has_avx2_fma(void) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -13,6 +16,22 @@ int ck_has_avx2_fma(void) {
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+int ck_has_avx512f(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    static int cached = -1;
+    if (force_generic || force_avx2) return 0;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                 __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
     }
     return cached;
 #else
@@ -35,6 +54,12 @@ int ck_has_avx2_fma(void) {
 
 void ck_sgemm_macro(long mc, long nc, long kc, const float *pa, const float *pb,
                     float *c, long ldc, int load_c, const ck_epilogue *ep) {
+#if defined(__x86_64__)
+    if (ck_has_avx512f()) {
+        ck_sgemm_macro_avx512(mc, nc, kc, pa, pb, c, ldc, load_c, ep);
+        return;
+    }
+#endif
     CK_DISPATCH(ck_sgemm_macro, mc, nc, kc, pa, pb, c, ldc, load_c, ep);
 }
 

@@ -93,4 +93,9 @@ void ck_layernorm_rows_avx2(long rows, long cols, const float *x, long ldx, cons
 void ck_mean_rows_avx2(long rows, long cols, const float *x, long ld, float *y);
 #endif
 
+#if defined(__x86_64__)
+void ck_sgemm_macro_avx512(long mc, long nc, long kc, const float *pa, const float *pb,
+                           float *c, long ldc, int load_c, const ck_epilogue *ep);
+#endif
+
 #endif

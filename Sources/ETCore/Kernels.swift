@@ -65,6 +65,20 @@ public enum Kernels {
         ck_force_generic(on ? 1 : 0)
     }
 
+    /// Skips the AVX-512 paths (SGEMM micro-kernels, depthwise convolutions) when `on`, so the
+    /// AVX2+FMA kernels run even on a CPU with AVX-512 and tests can check both. Not thread-safe:
+    /// set it only while no kernel is running.
+    public static func useAVX2Kernels(_ on: Bool) {
+        ck_force_avx2(on ? 1 : 0)
+    }
+
+    /// Which kernel family runs now: "avx512" (AVX-512F paths where they exist, AVX2 elsewhere),
+    /// "avx2" or "portable". Reflects `useAVX2Kernels` and `usePortableKernels`.
+    public static var instructionSet: String {
+        if ck_has_avx512f() != 0 { return "avx512" }
+        return ck_has_avx2_fma() != 0 ? "avx2" : "portable"
+    }
+
     /// Applies `activation` in place to `count` floats (AVX2; GELU uses scalar erf).
     public static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
         if activation == .identity || count <= 0 { return }

@@ -76,6 +76,16 @@ final class Conv2DTests: XCTestCase {
               activation: .clip(0, 6))
     }
 
+    func testDepthwiseWideMaps() { Self.depthwiseWideMaps() }
+    static func depthwiseWideMaps() {
+        // Widths around the 16- and 32-column blocks of the AVX-512 depthwise kernels.
+        for k in [3, 5] { for s in [1, 2] { for (h, w) in [(5, 31), (6, 32), (7, 33), (9, 47), (4, 64), (3, 70)] {
+            let p = Conv2DParameters(inChannels: 2, outChannels: 2, kernelH: k, kernelW: k, strideH: s, strideW: s,
+                                     padTop: k / 2, padLeft: k / 2, padBottom: k / 2, padRight: k / 2, groups: 2)
+            check(p, inH: h, inW: w, activation: .relu)
+        } } }
+    }
+
     func testPointwise() { Self.pointwise() }
     static func pointwise() {
         for (cin, cout, h, w) in [(1, 1, 1, 1), (3, 7, 5, 3), (16, 17, 8, 8), (33, 48, 16, 16), (96, 24, 7, 9)] {

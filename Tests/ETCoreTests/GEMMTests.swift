@@ -96,6 +96,19 @@ final class GEMMTests: XCTestCase {
         } } }
     }
 
+    func testMicroTileEdges() { Self.microTileEdges() }
+    static func microTileEdges() {
+        // Around the AVX-512 tiles (12 or 6 rows × 32 or 16 columns: pairs of 16-column panels
+        // with an odd last panel) and the AVX2 6×16 tile, with every epilogue part.
+        for m in [5, 6, 7, 11, 12, 13, 18, 25] { for n in [15, 16, 31, 32, 33, 48, 49, 64] {
+            check(Case(m: m, n: n, k: 19, accumulate: (m + n) % 2 == 0, bias: (m + n) % 3, activation: .relu))
+        } }
+        for act: Activation in [.clip(-0.5, 0.7), .hardSwish, .hardSigmoid(alpha: 0.2, beta: 0.5), .sigmoid, .gelu] {
+            check(Case(m: 13, n: 49, k: 7, accumulate: true, bias: 1, activation: act))
+            check(Case(m: 24, n: 64, k: 300, bias: 2, activation: act, packed: 1))
+        }
+    }
+
     func testZeroK() { Self.zeroK() }
     static func zeroK() {
         check(Case(m: 5, n: 7, k: 0, accumulate: true, bias: 1, activation: .relu))

@@ -10,6 +10,16 @@
 /// 1 when the running CPU has AVX2 and FMA (the fast x86 paths), else 0.
 int ck_has_avx2_fma(void);
 
+/// 1 when the running CPU has AVX-512F (and VL/BW/DQ) besides AVX2 and FMA, so the AVX-512 paths
+/// (SGEMM micro-kernels, depthwise convolutions) run; 0 when not, or while a test hook forces the
+/// AVX2 or the generic kernels.
+int ck_has_avx512f(void);
+
+/// Test hook: when `on` is non-zero the AVX-512 paths are skipped and the AVX2+FMA kernels run
+/// (where the CPU has them), so x86 CI with AVX-512 checks both. Not thread-safe; set it only
+/// while no kernel runs.
+void ck_force_avx2(int on);
+
 /// Test hook: when `on` is non-zero every entry point uses the portable generic kernels (the ones
 /// Apple/arm64 builds run), so x86 CI can check them against the references too. Not thread-safe;
 /// set it only while no kernel runs.

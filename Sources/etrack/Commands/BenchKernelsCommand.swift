@@ -18,6 +18,9 @@ struct BenchKernels: ParsableCommand {
     @Option(name: .long, help: "Only shapes whose name contains this text (e.g. 'dw5x5').")
     var filter: String = ""
 
+    @Option(name: .long, help: "Kernel family: auto (AVX-512 where the CPU has it), avx2 or portable.")
+    var isa: String = "auto"
+
     @Option(name: .long, help: "Minimum seconds of timing per shape.")
     var seconds: Double = 0.05
 
@@ -26,12 +29,17 @@ struct BenchKernels: ParsableCommand {
         guard ["all", "gemm", "conv"].contains(only) else {
             throw ValidationError("--only must be all, gemm or conv, got '\(only)'")
         }
+        guard ["auto", "avx2", "portable"].contains(isa) else {
+            throw ValidationError("--isa must be auto, avx2 or portable, got '\(isa)'")
+        }
         guard seconds > 0 && seconds <= 10 else { throw ValidationError("--seconds must be in (0, 10], got \(seconds)") }
     }
 
     func run() throws {
         let pool = ThreadPool(threads: threads)
-        print("threads \(threads); peak \(KernelBenchmark.peakGFLOPS) GFLOP/s per core")
+        if isa == "avx2" { Kernels.useAVX2Kernels(true) }
+        if isa == "portable" { Kernels.usePortableKernels(true) }
+        print("kernels \(Kernels.instructionSet); threads \(threads); peak \(KernelBenchmark.peakGFLOPS) GFLOP/s per core")
         print(String(format: "%-34@ %10@ %9@ %7@", "kernel" as NSString, "median µs" as NSString, "GFLOP/s" as NSString, "% peak" as NSString))
         var results: [KernelBenchmark.Result] = []
         if only != "conv" { results += KernelBenchmark.runGEMM(pool: pool, minSeconds: seconds, matching: filter) }

@@ -1,0 +1,156 @@
+// AVX-512F SGEMM macro-kernel on the same packed layouts as the AVX2 one (A in kc×6 panels,
+// B in kc×16 panels). A micro-tile reads one or two adjacent A panels (6 or 12 rows) and one or
+// two adjacent B panels (16 or 32 columns): the main tile is 12×32 (24 zmm accumulators; per k
+// step 2 zmm loads of B, 12 broadcasts of A, 24 FMAs), with 6-row and 16-column variants for the
+// last row panel and an odd last column panel. Same fused epilogue as the AVX2 kernel (bias per
+// row or column, every activation, accumulate), edges by __mmask16 masks.
+#if defined(__x86_64__)
+#include "simd_avx512.h"
+
+/// One MR×(16·NV) tile (MR = 6 or 12, NV = 1 or 2, compile-time constants after inlining):
+/// C = (load_c ? C : 0) + A·B over kc, then the epilogue while the tile is in registers. Rows
+/// 0..5 come from panel pa0, rows 6..11 from pa1; columns 0..15 from pb0, 16..31 from pb1.
+/// Only the top-left mr×nr part of C (and of the bias) is read or written.
+CK_AVX512_INLINE void tile512(long kc, const float *pa0, const float *pa1, const float *pb0, const float *pb1,
+                              float *c, long ldc, long mr, long nr, int load_c, const ck_epilogue *ep,
+                              const float *bias, const int MR, const int NV) {
+    __m512 acc[12][2];
+#pragma clang loop unroll(full)
+    for (int r = 0; r < 12; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
+    for (long p = 0; p < kc; p++) {
+        __m512 b0 = _mm512_loadu_ps(pb0);
+        __m512 b1 = NV == 2 ? _mm512_loadu_ps(pb1) : b0;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < MR; r++) {
+            __m512 a = _mm512_set1_ps(r < 6 ? pa0[r] : pa1[r - 6]);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            if (NV == 2) acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+        }
+        pa0 += 6;
+        if (MR == 12) pa1 += 6;
+        pb0 += 16;
+        if (NV == 2) pb1 += 16;
+    }
+    const int full = mr == MR && nr == 16 * NV;
+    const __mmask16 m0 = ck_mask16(nr), m1 = ck_mask16(nr - 16);
+#define CK_LD(p, m) (full ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps((m), (p)))
+#define CK_ST(p, m, v) do { if (full) _mm512_storeu_ps((p), (v)); else _mm512_mask_storeu_ps((p), (m), (v)); } while (0)
+    if (load_c) {
+#pragma clang loop unroll(full)
+        for (int r = 0; r < MR; r++) {
+            if (r >= mr) break;
+            acc[r][0] = _mm512_add_ps(acc[r][0], CK_LD(c + r * ldc, m0));
+            if (NV == 2) acc[r][1] = _mm512_add_ps(acc[r][1], CK_LD(c + r * ldc + 16, m1));
+        }
+    }
+    if (ep) {
+        if (bias) {
+            if (ep->bias_per_row) {
+#pragma clang loop unroll(full)
+                for (int r = 0; r < MR; r++) {
+                    if (r >= mr) break;
+                    __m512 bi = _mm512_set1_ps(bias[r]);
+                    acc[r][0] = _mm512_add_ps(acc[r][0], bi);
+                    if (NV == 2) acc[r][1] = _mm512_add_ps(acc[r][1], bi);
+                }
+            } else {
+                __m512 bv0 = CK_LD(bias, m0);
+                __m512 bv1 = NV == 2 ? CK_LD(bias + 16, m1) : bv0;
+#pragma clang loop unroll(full)
+                for (int r = 0; r < MR; r++) {
+                    acc[r][0] = _mm512_add_ps(acc[r][0], bv0);
+                    if (NV == 2) acc[r][1] = _mm512_add_ps(acc[r][1], bv1);
+                }
+            }
+        }
+        switch (ep->act.kind) {
+        case CK_ACT_IDENTITY: case CK_ACT_GELU: break;
+        case CK_ACT_RELU: {
+            __m512 z = _mm512_setzero_ps();
+#pragma clang loop unroll(full)
+            for (int r = 0; r < MR; r++) {
+                acc[r][0] = _mm512_max_ps(acc[r][0], z);
+                if (NV == 2) acc[r][1] = _mm512_max_ps(acc[r][1], z);
+            }
+            break;
+        }
+        default:
+#pragma clang loop unroll(full)
+            for (int r = 0; r < MR; r++) {
+                acc[r][0] = ck_v_act512(acc[r][0], &ep->act);
+                if (NV == 2) acc[r][1] = ck_v_act512(acc[r][1], &ep->act);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int r = 0; r < MR; r++) {
+        if (r >= mr) break;
+        CK_ST(c + r * ldc, m0, acc[r][0]);
+        if (NV == 2) CK_ST(c + r * ldc + 16, m1, acc[r][1]);
+    }
+#undef CK_LD
+#undef CK_ST
+    if (ep && ep->act.kind == CK_ACT_GELU) {
+        for (long i = 0; i < mr; i++)
+            for (long j = 0; j < nr; j++) c[i * ldc + j] = ck_act1(c[i * ldc + j], &ep->act);
+    }
+}
+
+// Full tiles (constant mr, nr) and edge tiles (masked), one out-of-line function each, so every
+// instance gets its own register allocation and the full-tile loops stay small.
+#define CK_TILE_FN(MR, NV) \
+    CK_AVX512 __attribute__((noinline)) static void tile_##MR##x##NV( \
+        long kc, const float *pa0, const float *pa1, const float *pb0, const float *pb1, float *c, long ldc, \
+        int load_c, const ck_epilogue *ep, const float *bias) { \
+        tile512(kc, pa0, pa1, pb0, pb1, c, ldc, MR, 16 * NV, load_c, ep, bias, MR, NV); \
+    } \
+    CK_AVX512 __attribute__((noinline)) static void edge_##MR##x##NV( \
+        long kc, const float *pa0, const float *pa1, const float *pb0, const float *pb1, float *c, long ldc, \
+        long mr, long nr, int load_c, const ck_epilogue *ep, const float *bias) { \
+        tile512(kc, pa0, pa1, pb0, pb1, c, ldc, mr, nr, load_c, ep, bias, MR, NV); \
+    }
+CK_TILE_FN(12, 2)
+CK_TILE_FN(6, 2)
+CK_TILE_FN(12, 1)
+CK_TILE_FN(6, 1)
+
+/// Row panels of one column block (nv = 1 or 2 B panels): 12-row tiles while more than 6 rows
+/// are left, then one 6-row tile.
+#define CK_ROWS(NV) \
+    for (long i = 0; i < mc;) { \
+        long left = mc - i; \
+        const float *bi = bias ? (per_row ? bias + i : bias + j) : NULL; \
+        const float *a0 = pa + i * kc; \
+        if (left > 6) { \
+            long mr = CK_MIN(12, left); \
+            if (mr == 12 && full_n) tile_12x##NV(kc, a0, a0 + 6 * kc, b0, b1, c + i * ldc + j, ldc, load_c, ep, bi); \
+            else edge_12x##NV(kc, a0, a0 + 6 * kc, b0, b1, c + i * ldc + j, ldc, mr, nr, load_c, ep, bi); \
+            i += 12; \
+        } else { \
+            if (left == 6 && full_n) tile_6x##NV(kc, a0, a0, b0, b1, c + i * ldc + j, ldc, load_c, ep, bi); \
+            else edge_6x##NV(kc, a0, a0, b0, b1, c + i * ldc + j, ldc, left, nr, load_c, ep, bi); \
+            i += 6; \
+        } \
+    }
+
+CK_AVX512
+void ck_sgemm_macro_avx512(long mc, long nc, long kc, const float *pa, const float *pb,
+                           float *c, long ldc, int load_c, const ck_epilogue *ep) {
+    const float *bias = ep ? ep->bias : NULL;
+    int per_row = ep && ep->bias_per_row;
+    for (long j = 0; j < nc; j += 32) {
+        long nr = CK_MIN(32, nc - j);
+        const float *b0 = pb + j * kc;
+        if (nr > 16) {
+            const float *b1 = b0 + 16 * kc;
+            int full_n = nr == 32;
+            CK_ROWS(2)
+        } else {
+            const float *b1 = b0;
+            int full_n = nr == 16;
+            CK_ROWS(1)
+        }
+    }
+}
+#undef CK_ROWS
+#endif
