@@ -15,7 +15,8 @@
 public struct OneStreamParameters: Sendable, Equatable {
     public enum Mode: String, Sendable {
         /// Reproduces `cv2.TrackerVit` box for box: integer boxes, C integer division in the crop,
-        /// OSTrack's x2_pad off-by-one, black padding, OpenCV's BGR planes with the statistics in
+        /// OSTrack's x2_pad off-by-one in the ROI (which decides when OpenCV throws; copyMakeBorder
+        /// then restores the dropped column), black padding, OpenCV's BGR planes with the statistics in
         /// the model's order (so B gets the R mean/std), first maximum, floor decode, no clamp.
         case openCVCompatible = "opencv"
         /// OSTrack's test loop done right: the statistics on the channels they belong to,

@@ -19,8 +19,8 @@ import Foundation
 /// `update` returns the box, `rawScore` (the windowed peak, TrackerVit's tracking score),
 /// `confidence` in [0, 1] and `state`; see `OneStreamParameters` for the thresholds.
 ///
-/// Thread-safety: one tracker per thread; trackers may share one `OneStreamModel`. Steady-state
-/// `update` allocates nothing except when OpenCV-compatible padding meets a new crop size.
+/// Thread-safety: one tracker per thread; trackers may share one `OneStreamModel`. Crops and
+/// network buffers are planned at construction.
 public final class OneStreamTracker: SingleObjectTracker {
     public let model: OneStreamModel
     public let parameters: OneStreamParameters
@@ -28,8 +28,6 @@ public final class OneStreamTracker: SingleObjectTracker {
     private let plan: ExecutionPlan
     private var templateCrop: Image
     private var searchCrop: Image
-    /// OpenCV-compatible padded crop (crop × crop), used only when the window crosses the frame.
-    private var padded = Image(width: 0, height: 0, channels: 3, pixels: [])
     private let window: [Float]
     private var windowed: [Float]
     private let channelOrder: ImageOps.ChannelOrder
@@ -131,41 +129,28 @@ public final class OneStreamTracker: SingleObjectTracker {
         // OSTrack's off-by-one: one padding column/row too many at the right/bottom edge.
         let x2pad = max(x2 - W + 1, 0), y2pad = max(y2 - H + 1, 0)
         let roiW = crop - x1pad - x2pad, roiH = crop - y1pad - y2pad
-        guard roiW > 0, roiH > 0 else {
-            throw TrackingError("OpenCV-compatible: the \(crop)x\(crop) window at (\(x1), \(y1)) around box \(r.x),\(r.y),\(r.w),\(r.h) has no pixel inside the \(W)x\(H) frame; cv2.TrackerVit throws here (use the corrected mode to keep tracking)")
-        }
         let black: [UInt8] = [0, 0, 0]
-        if x1pad == 0 && y1pad == 0 && x2pad == 0 && y2pad == 0 {
-            out.pixels.withUnsafeMutableBufferPointer { o in
-                ImageOps.cropResize(frame, x: x1, y: y1, width: crop, height: crop, padding: black,
-                                    outWidth: out.width, outHeight: out.height, into: o.baseAddress!)
-            }
+        if roiW == 0 || roiH == 0 {
+            // An empty ROI: copyMakeBorder of an empty Mat gives an all-black
+            // (y1_pad + y2_pad) × (x1_pad + x2_pad) image, which resize accepts unless it is empty.
+            guard x1pad + x2pad > 0, y1pad + y2pad > 0 else { throw offFrame(crop, x1, y1, r, W, H) }
+            out.pixels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
             return crop
         }
-        // copyMakeBorder: the window with zeros outside the ROI. The last frame column/row falls
-        // outside the ROI when x2_pad/y2_pad > 0, so blank it after copying.
-        if padded.width != crop {
-            padded.width = crop; padded.height = crop
-            padded.pixels.removeAll(keepingCapacity: true)
-            padded.pixels.append(contentsOf: repeatElement(0, count: crop * crop * 3))
-        }
-        padded.pixels.withUnsafeMutableBufferPointer { p in
-            ImageOps.cropResize(frame, x: x1, y: y1, width: crop, height: crop, padding: black,
-                                outWidth: crop, outHeight: crop, into: p.baseAddress!)
-            if x2pad > 0 {
-                let c = W - 1 - x1  // 0 <= c < crop since roiW > 0
-                for row in 0..<crop { let k = (row * crop + c) * 3; p[k] = 0; p[k + 1] = 0; p[k + 2] = 0 }
-            }
-            if y2pad > 0 {
-                let row = H - 1 - y1
-                for k in (row * crop * 3)..<((row + 1) * crop * 3) { p[k] = 0 }
-            }
-        }
+        guard roiW > 0, roiH > 0 else { throw offFrame(crop, x1, y1, r, W, H) }
+        // copyMakeBorder on a sub-matrix without BORDER_ISOLATED takes border pixels from the
+        // parent image where it has them, so the column/row the x2_pad/y2_pad off-by-one leaves
+        // out of the ROI comes back (verified against cv2 5.0): the padded crop is the window
+        // over the frame with zeros outside it, which cropResize computes without copying.
         out.pixels.withUnsafeMutableBufferPointer { o in
-            ImageOps.cropResize(padded, x: 0, y: 0, width: crop, height: crop, padding: black,
+            ImageOps.cropResize(frame, x: x1, y: y1, width: crop, height: crop, padding: black,
                                 outWidth: out.width, outHeight: out.height, into: o.baseAddress!)
         }
         return crop
+    }
+
+    private func offFrame(_ crop: Int, _ x1: Int, _ y1: Int, _ r: (x: Int, y: Int, w: Int, h: Int), _ W: Int, _ H: Int) -> TrackingError {
+        TrackingError("OpenCV-compatible: the \(crop)x\(crop) window at (\(x1), \(y1)) around box \(r.x),\(r.y),\(r.w),\(r.h) has no pixel inside the \(W)x\(H) frame; cv2.TrackerVit throws here (use the corrected mode to keep tracking)")
     }
 
     /// OSTrack's `sample_target` without the off-by-one: side = ceil(sqrt(w·h)·factor), origin
