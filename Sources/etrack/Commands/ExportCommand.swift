@@ -1,4 +1,5 @@
 import ArgumentParser
+import ETCore
 import ETNN
 import ETONNX
 import Foundation
@@ -29,10 +30,22 @@ struct Export: ParsableCommand {
     @Option(help: "Configuration of a weights file (name or JSON), when its metadata names none (or to override it).")
     var config: String?
 
+    @Option(name: .customLong("init"), help: "Random initialisation for a name: timm (as a fresh PyTorch model) or probe (He-scaled, every map varied; for numerical checks).")
+    var initialization: RandomWeights.Scheme = .timm
+
     @Flag(help: "Overwrite an existing output file.")
     var force = false
 
+    @Option(help: ArgumentHelp("Also run the native forward pass of the exported weights on DIR/template.f32 (1x3x128x128) and DIR/search.f32 (Kx3x256x256), raw little-endian float32 (for comparison scripts).", valueName: "DIR"))
+    var forwardInputs: String?
+
+    @Option(help: ArgumentHelp("Where --forward-inputs writes output1.f32, output2.f32, output3.f32 (K maps each, raw float32).", valueName: "DIR"))
+    var forwardOutputs: String?
+
     func validate() throws {
+        if (forwardInputs == nil) != (forwardOutputs == nil) {
+            throw ValidationError("--forward-inputs and --forward-outputs go together")
+        }
         if !model.hasSuffix(".safetensors") && config != nil {
             throw ValidationError("--config applies to a .safetensors weights file; for a name, pass the name itself")
         }
@@ -40,22 +53,18 @@ struct Export: ParsableCommand {
 
     func run() throws {
         if FileManager.default.fileExists(atPath: output) && !force {
-            throw ValidationError("\(output) exists; pass --force to overwrite it")
+            throw ExportError("\(output) exists; pass --force to overwrite it")
         }
         let m: Model
         let origin: String
-        do {
-            if model.hasSuffix(".safetensors") {
-                m = try ExportWeights.model(contentsOf: model, configuration: config)
-                origin = "weights \(model)"
-            } else {
-                let cfg: ModelConfiguration
-                do { cfg = try ModelRegistry.resolve(model) } catch let e as ModelError { throw ExportError(e.description) }
-                m = try RandomWeights.model(cfg, seed: seed, scheme: .timm)
-                origin = "random weights, seed \(seed)"
-            }
-        } catch let e as ExportError {
-            throw ValidationError(e.message)
+        if model.hasSuffix(".safetensors") {
+            m = try ExportWeights.model(contentsOf: model, configuration: config)
+            origin = "weights \(model)"
+        } else {
+            let cfg: ModelConfiguration
+            do { cfg = try ModelRegistry.resolve(model) } catch let e as ModelError { throw ExportError(e.description) }
+            m = try RandomWeights.model(cfg, seed: seed, scheme: initialization)
+            origin = "\(initialization.rawValue) random weights, seed \(seed)"
         }
         let def = ModelExporter.definition(of: m, producerVersion: ETrack.configuration.version)
         try def.write(to: output)
@@ -63,5 +72,38 @@ struct Export: ParsableCommand {
         print("wrote \(output): \(m.configuration.name) (\(origin)), opset \(ModelExporter.opset), "
               + "\(def.graph.nodes.count) nodes, \(def.graph.initializers.count) initializers, \(bytes) bytes; "
               + "outputs \(ModelExporter.outputs(of: m.configuration).map(\.name).joined(separator: ", "))")
+        if let forwardInputs, let forwardOutputs { try forward(m, inputs: forwardInputs, outputs: forwardOutputs) }
+    }
+
+    /// The native forward pass on K search crops with one template, outputs as raw float32.
+    func forward(_ m: Model, inputs: String, outputs: String) throws {
+        let cfg = m.configuration
+        guard cfg.head == .center else { throw ExportError("--forward-inputs supports the center head only") }
+        func read(_ name: String) throws -> [Float] {
+            let path = (inputs as NSString).appendingPathComponent(name)
+            guard let d = FileManager.default.contents(atPath: path) else { throw ExportError("cannot read \(path)") }
+            return d.withUnsafeBytes { raw in
+                (0..<d.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+            }
+        }
+        let z = try read("template.f32"), x = try read("search.f32")
+        let zc = 3 * cfg.templateSize * cfg.templateSize, xc = 3 * cfg.searchSize * cfg.searchSize
+        guard z.count == zc, x.count % xc == 0 else {
+            throw ExportError("\(inputs): template.f32 must hold \(zc) floats (has \(z.count)), search.f32 a multiple of \(xc) (has \(x.count))")
+        }
+        let template = Tensor(shape: [1, 3, cfg.templateSize, cfg.templateSize], data: z)
+        var maps: [[Float]] = [[], [], []]
+        for k in 0..<x.count / xc {
+            let search = Tensor(shape: [1, 3, cfg.searchSize, cfg.searchSize], data: Array(x[k * xc..<(k + 1) * xc]))
+            let o = try m.forward(template: template, search: search)
+            maps[0] += o.score!.data; maps[1] += o.size!.data; maps[2] += o.offset!.data
+        }
+        try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
+        for (i, v) in maps.enumerated() {
+            let path = (outputs as NSString).appendingPathComponent("output\(i + 1).f32")
+            try v.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
+        }
     }
 }
+
+extension RandomWeights.Scheme: ExpressibleByArgument {}
