@@ -297,6 +297,9 @@ final class ExportTests: XCTestCase {
         bad["blocks.0.attn.qkv.weight"] = Tensor(zeros: [48, 144])
         assertExportError(try Self.tensorsFile(bad, metadata: ["config": name], "shape"),
                           contains: ["blocks.0.attn.qkv.weight", "expected shape [144, 48]", "found [48, 144]", name])
+        // A file that is mostly wrong: the shape mismatch leads the message, before the missing names.
+        assertExportError(try Self.tensorsFile(["blocks.0.attn.qkv.weight": Tensor(zeros: [48, 144])], metadata: ["config": name], "sparse"),
+                          contains: ["does not fit \(name): tensor 'blocks.0.attn.qkv.weight': expected shape [144, 48], found [48, 144]; missing tensor"])
         // Unknown and missing names.
         bad = tensors
         bad["blocks.9.attn.qkv.weight"] = Tensor(zeros: [2])

@@ -47,14 +47,27 @@ public enum ExportWeights {
     public static func model(_ weights: SafeTensors, configuration config: ModelConfiguration) throws -> Model {
         let model: Model
         do { model = try Model(config) } catch let e as ModelError { throw ExportError(e.description) }
-        var st = weights
-        st.tensors = st.tensors.filter { !$0.key.hasSuffix("num_batches_tracked") }
-        do {
-            try st.check(against: model.table.specs.map { ($0.name, $0.shape) }, configuration: config.name)
-        } catch let e as WeightsError {
-            throw ExportError(e.message)
+        let tensors = weights.tensors.filter { !$0.key.hasSuffix("num_batches_tracked") }
+        // Wrong shapes first, then unknown names, then missing ones (a file for another
+        // configuration misses many), so the telling problems lead the message.
+        var shapes: [String] = [], unknown: [String] = [], missing: [String] = []
+        for spec in model.table.specs {
+            if let t = tensors[spec.name] {
+                if t.shape != spec.shape { shapes.append("tensor '\(spec.name)': expected shape \(spec.shape), found \(t.shape)") }
+            } else {
+                missing.append("missing tensor '\(spec.name)' (expected shape \(spec.shape))")
+            }
         }
-        do { try model.load(st.tensors) } catch let e as ModelError { throw ExportError("\(weights.source): \(e.description)") }
+        for name in tensors.keys.sorted() where model.table[name] == nil {
+            unknown.append("unexpected tensor '\(name)' (shape \(tensors[name]!.shape))")
+        }
+        let problems = shapes + unknown + missing
+        if !problems.isEmpty {
+            let shown = problems.prefix(12).joined(separator: "; ")
+            let more = problems.count > 12 ? "; and \(problems.count - 12) more (\(missing.count) missing in all)" : ""
+            throw ExportError("\(weights.source): does not fit \(config.name): \(shown)\(more)")
+        }
+        do { try model.load(tensors) } catch let e as ModelError { throw ExportError("\(weights.source): \(e.description)") }
         return model
     }
 

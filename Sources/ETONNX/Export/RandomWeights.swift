@@ -1,5 +1,6 @@
 import ETCore
 import ETNN
+import Foundation
 
 /// Seeded random weights for a configuration, tensor by tensor from the stream of its name
 /// (`SeededGenerator(seed:stream:)`), so a tensor's values depend only on (seed, name, shape).
@@ -26,8 +27,14 @@ public enum RandomWeights {
     /// The named tensors of `config` (every entry of its `ParameterTable`).
     public static func tensors(for config: ModelConfiguration, seed: UInt64, scheme: Scheme = .timm) -> [String: Tensor] {
         let table = ParameterTable(config)
-        var out: [String: Tensor] = [:]
-        for spec in table.specs {
+        // Tensors are independent (one stream per name), so they are drawn in parallel: the
+        // inverse-CDF truncated normal costs ~0.2 µs per value (93 M values for d12-c768).
+        let specs = table.specs
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: specs.count)
+        results.initialize(repeating: [])
+        defer { results.deinitialize(); results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: specs.count) { index in
+            let spec = specs[index]
             var gen = SeededGenerator(seed: seed, stream: spec.name)
             var v = [Float](repeating: 0, count: spec.count)
             // The layer's weight (for a bias: its sibling weight) decides the fan-in.
@@ -61,8 +68,10 @@ public enum RandomWeights {
             case (.probe, .normWeight): ParameterInit.uniform(low: 0.8, high: 1.2).fill(&v, generator: &gen)
             case (.probe, .runningVar): ParameterInit.uniform(low: 0.5, high: 1.5).fill(&v, generator: &gen)
             }
-            out[spec.name] = Tensor(shape: spec.shape, data: v)
+            results[index] = v
         }
+        var out: [String: Tensor] = [:]
+        for (i, spec) in specs.enumerated() { out[spec.name] = Tensor(shape: spec.shape, data: results[i]) }
         return out
     }
 
