@@ -47,7 +47,7 @@ public struct OneStreamPreprocessing: Sendable, Equatable {
 /// | `etrack.mean` | `0.485,0.456,0.406` | per-channel mean, 0...1 scale, in the colour order |
 /// | `etrack.std` | `0.229,0.224,0.225` | per-channel std, likewise |
 /// | `etrack.color_order` | `RGB` | `RGB` or `BGR` |
-/// | `etrack.box` | `center` | must describe the center head's maps (`center`, `cxcywh`, …) |
+/// | `etrack.box` | `center: …` | the keyword before `:` must be `center` (or `centre`, `cxcywh`) |
 /// | `etrack.score` | `sigmoid` | score semantics (reported; the decode thresholds assume a probability) |
 /// | `etrack.format_version` | `1` | metadata version; a newer major version is rejected |
 ///
@@ -118,8 +118,9 @@ public final class OneStreamModel: @unchecked Sendable {
             }
         }
         if let box = meta["etrack.box"] {
-            let b = box.lowercased()
-            guard b.contains("center") || b.contains("centre") || b.contains("cxcywh") else {
+            // The keyword before ':' (our exporter writes "center: output2=size …, output3=offset …").
+            let b = box.split(separator: ":", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            guard ["center", "centre", "center-head", "cxcywh"].contains(b) else {
                 throw fail("etrack.box '\(box)': this tracker decodes center-head maps (score, size, offset) only")
             }
         }
