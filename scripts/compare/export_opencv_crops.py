@@ -8,8 +8,10 @@ trivially passed by flat maps). For every sequence folder (img/ + groundtruth.tx
   - template: frame 0, factor 2 -> 128 px; search: frame t around the box of frame t-1, factor 4
     -> 256 px (the ground-truth box stands in for the tracker's last box until the one-stream
     tracker lands in Sources/ETTracking/OneStream);
-  - crop = ceil(sqrt(w*h)*factor), x1 = x + (w - crop)/2 truncated toward zero, zero padding
-    with TrackerVit's x2_pad = max(x2 - W + 1, 0), cv2.resize INTER_LINEAR;
+  - crop = ceil(sqrt(w*h)*factor), x1 = x + (w - crop)/2 truncated toward zero; the padded crop
+    is the crop x crop window over the frame with zeros outside it (what cv2 5.0's TrackerVit
+    produces: copyMakeBorder on the ROI of the frame restores the column its x2_pad = x2 - W + 1
+    drops, see Sources/ETTracking/OneStream/OneStreamTracker.swift), cv2.resize INTER_LINEAR;
   - normalisation (p - 255*mean)/(255*std); --color bgr feeds the BGR frame as TrackerVit does
     (channel 0 = B gets the R statistics), --color rgb converts first (our correct mode).
 Then per frame: `etrack export --forward-inputs` runs our native forward on all crops of the
@@ -51,20 +53,17 @@ def valid(b):
 
 
 def crop_image(img, box, factor, out):
-    """TrackerVit's crop_image (integer box), including its padding off-by-one."""
+    """TrackerVit's crop (integer box): the window over the frame, zeros outside, resized."""
     x, y, w, h = (int(round(t)) for t in box)
     H, W = img.shape[:2]
     crop = int(math.ceil(math.sqrt(w * h) * factor))
     x1 = x + int((w - crop) / 2)   # C integer division truncates toward zero
     y1 = y + int((h - crop) / 2)
-    x2, y2 = x1 + crop, y1 + crop
-    x1_pad, y1_pad = max(0, -x1), max(0, -y1)
-    x2_pad, y2_pad = max(x2 - W + 1, 0), max(y2 - H + 1, 0)
-    roi = img[y1 + y1_pad:y2 - y2_pad, x1 + x1_pad:x2 - x2_pad]
-    if roi.size == 0:
-        return None
-    padded = cv2.copyMakeBorder(roi, y1_pad, y2_pad, x1_pad, x2_pad, cv2.BORDER_CONSTANT, value=0)
-    return cv2.resize(padded, (out, out), interpolation=cv2.INTER_LINEAR)
+    window = np.zeros((crop, crop, 3), dtype=img.dtype)
+    sx0, sy0, sx1, sy1 = max(x1, 0), max(y1, 0), min(x1 + crop, W), min(y1 + crop, H)
+    if sx1 > sx0 and sy1 > sy0:
+        window[sy0 - y1:sy1 - y1, sx0 - x1:sx1 - x1] = img[sy0:sy1, sx0:sx1]
+    return cv2.resize(window, (out, out), interpolation=cv2.INTER_LINEAR)
 
 
 def blob(patch, color):
@@ -112,9 +111,7 @@ def main():
             searches, last = [], boxes[0]
             stop = n if args.max_frames <= 0 else min(n, args.max_frames + 1)
             for t in range(1, stop):
-                patch = crop_image(cv2.imread(frames[t]), last, 4, 256)
-                if patch is not None:
-                    searches.append(blob(patch, args.color))
+                searches.append(blob(crop_image(cv2.imread(frames[t]), last, 4, 256), args.color))
                 if valid(boxes[t]):
                     last = boxes[t]
             d = os.path.join(tmp, "io")
