@@ -88,6 +88,7 @@ long ck_depthwise_scratch_count(const ck_conv_geom *g) {
     long n = rows * cols;
 #if defined(__x86_64__)
     n = CK_MAX(n, ck_depthwise_scratch_count_avx2(g));
+    n = CK_MAX(n, ck_depthwise_scratch_count_avx512(g));
 #endif
     return n;
 }
@@ -96,6 +97,7 @@ void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float
                          const float *w, const float *bias, const ck_activation *act,
                          float *out, float *scratch) {
 #if defined(__x86_64__)
+    if (ck_has_avx512f() && ck_depthwise_conv2d_avx512(c0, count, g, in, w, bias, act, out, scratch)) return;
     if (CK_FAST && ck_depthwise_conv2d_avx2(c0, count, g, in, w, bias, act, out, scratch)) return;
 #endif
     ck_depthwise_conv2d_generic(c0, count, g, in, w, bias, act, out, scratch);

@@ -226,3 +226,126 @@ CK_AVX2_INLINE void gather_avx2(float *d, const float *s, long n, long stride, c
 #define IM2COL_GATHER(d, s, n, stride, limit) gather_avx2(d, s, n, stride, limit)
 #include "../im2col_packed.inc"
 #endif
+
+// MARK: - AVX-512 variants (16 lanes), used when ck_has_avx512f() and the output is at least 12
+// columns wide. Same padded planes (pad_plane / split_plane above) with rows of at least
+// ceil(OW/16)·16 + taps columns; outputs in blocks of 2 rows × 32 columns (4 zmm accumulators),
+// then 2 rows × 16, and the row's last partial vector stored through a __mmask16.
+#if defined(__x86_64__)
+#include "simd_avx512.h"
+
+static void fast_size512(const ck_conv_geom *g, long *rows, long *cols) {
+    long K = g->kernel_w, ow16 = (g->out_w + 15) / 16 * 16;
+    *rows = (g->out_h - 1) * g->stride_h + g->kernel_h;
+    *cols = g->stride_w == 1 ? ow16 + K - 1 : ow16 + (K - 1) / 2;
+}
+
+static int fast_handles512(const ck_conv_geom *g) { return fast_handles(g) && g->out_w >= 12; }
+
+long ck_depthwise_scratch_count_avx512(const ck_conv_geom *g) {
+    if (!fast_handles512(g)) return 0;
+    long rows, cols;
+    fast_size512(g, &rows, &cols);
+    return rows * cols * g->stride_w;
+}
+
+CK_AVX512_INLINE __m512 tap512(const float *E, const float *O, long cols, long r, long ox, int kx, int S) {
+    if (S == 1) return _mm512_loadu_ps(E + r * cols + ox + kx);
+    return _mm512_loadu_ps(((kx & 1) ? O : E) + r * cols + ox + kx / 2);
+}
+
+/// Rows oy..oy+R-1 (R ≤ 4) × columns ox..ox+16V-1 (V = 1 or 2); as dw_block.
+CK_AVX512_INLINE void dw_block512(const float *E, const float *O, long cols, long oy, long ox, const float *w,
+                                  int K, int S, int R, int V, __m512 bias, const ck_activation *act,
+                                  float *o, long OW, long valid) {
+    __m512 acc[4][2];
+    for (int q = 0; q < R; q++) { acc[q][0] = bias; acc[q][1] = bias; }
+    const long r0 = oy * S;
+    for (int r = 0; r < K + (R - 1) * S; r++) {
+        for (int kx = 0; kx < K; kx++) {
+            __m512 x0 = tap512(E, O, cols, r0 + r, ox, kx, S);
+            __m512 x1 = V == 2 ? tap512(E, O, cols, r0 + r, ox + 16, kx, S) : x0;
+            for (int q = 0; q < R; q++) {
+                int ky = r - q * S;
+                if (ky < 0 || ky >= K) continue;
+                __m512 wv = _mm512_set1_ps(w[ky * K + kx]);
+                acc[q][0] = _mm512_fmadd_ps(wv, x0, acc[q][0]);
+                if (V == 2) acc[q][1] = _mm512_fmadd_ps(wv, x1, acc[q][1]);
+            }
+        }
+    }
+    if (V == 2) {
+        for (int q = 0; q < R; q++) {
+            float *d = o + (oy + q) * OW + ox;
+            _mm512_storeu_ps(d, ck_v_act512(acc[q][0], act));
+            _mm512_storeu_ps(d + 16, ck_v_act512(acc[q][1], act));
+        }
+    } else {
+        __mmask16 m = ck_mask16(valid);
+        for (int q = 0; q < R; q++) _mm512_mask_storeu_ps(o + (oy + q) * OW + ox, m, ck_v_act512(acc[q][0], act));
+    }
+}
+
+#define DW_ROWS512(RB) \
+    do { \
+        for (; oy + (RB) <= OH; oy += (RB)) { \
+            long ox = 0; \
+            for (; ox + 32 <= OW; ox += 32) dw_block512(E, O, cols, oy, ox, w, K, S, (RB), 2, bv, act, o, OW, 32); \
+            for (; ox < OW; ox += 16) dw_block512(E, O, cols, oy, ox, w, K, S, (RB), 1, bv, act, o, OW, CK_MIN(16, OW - ox)); \
+        } \
+    } while (0)
+
+CK_AVX512_INLINE void dw_plane512(const float *E, const float *O, long cols, const float *w, int K, int S,
+                                  long OH, long OW, float bias, const ck_activation *act, float *o) {
+    __m512 bv = _mm512_set1_ps(bias);
+    long oy = 0;
+    DW_ROWS512(2);
+    DW_ROWS512(1);
+    if (act->kind == CK_ACT_GELU)
+        for (long i = 0; i < OH * OW; i++) o[i] = ck_act1(o[i], act);
+}
+
+#define DW_VARIANT512(K, S) \
+    CK_AVX512 __attribute__((noinline)) static void dw512_##K##x##K##_s##S( \
+        const float *E, const float *O, long cols, const float *w, long OH, long OW, float bias, \
+        const ck_activation *act, float *o) { dw_plane512(E, O, cols, w, K, S, OH, OW, bias, act, o); }
+DW_VARIANT512(2, 1)
+DW_VARIANT512(2, 2)
+DW_VARIANT512(3, 1)
+DW_VARIANT512(3, 2)
+DW_VARIANT512(4, 1)
+DW_VARIANT512(4, 2)
+DW_VARIANT512(5, 1)
+DW_VARIANT512(5, 2)
+
+CK_AVX512
+int ck_depthwise_conv2d_avx512(long c0, long count, const ck_conv_geom *g, const float *in,
+                               const float *w, const float *bias, const ck_activation *act,
+                               float *out, float *scratch) {
+    if (!fast_handles512(g)) return 0;
+    const long K = g->kernel_h, S = g->stride_h, OH = g->out_h, OW = g->out_w;
+    long rows, cols;
+    fast_size512(g, &rows, &cols);
+    float *E = scratch, *O = scratch + rows * cols;
+    memset(scratch, 0, (size_t)(rows * cols * S) * sizeof(float));
+    for (long c = c0; c < c0 + count; c++) {
+        const float *src = in + c * g->in_h * g->in_w;
+        if (S == 1) pad_plane(g, src, E, rows, cols);
+        else split_plane(g, src, E, O, rows, cols);
+        const float *wc = w + c * K * K;
+        float b = bias ? bias[c] : 0;
+        float *o = out + c * OH * OW;
+        switch (K * 10 + S) {
+        case 21: dw512_2x2_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 22: dw512_2x2_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 31: dw512_3x3_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 32: dw512_3x3_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 41: dw512_4x4_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 42: dw512_4x4_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        case 51: dw512_5x5_s1(E, O, cols, wc, OH, OW, b, act, o); break;
+        default: dw512_5x5_s2(E, O, cols, wc, OH, OW, b, act, o); break;
+        }
+    }
+    return 1;
+}
+#endif
