@@ -16,7 +16,7 @@ struct Track: ParsableCommand {
         confidence, state; with --diagnostics also PSR and template similarity) beside it. Existing files are not overwritten unless --force is given.
         """)
 
-    @Option(help: "A NanoTrack model folder holding backbone.onnx and head.onnx.")
+    @Option(help: "A NanoTrack model folder (backbone.onnx + head.onnx), or a one-stream .onnx file (TrackerVit interface; etrack export writes them).")
     var model: String
 
     @Option(help: "A sequence folder (img/ + groundtruth.txt).")
@@ -34,7 +34,7 @@ struct Track: ParsableCommand {
     @Option(help: "Threads for the network.")
     var threads: Int = 1
 
-    @Option(help: "NanoTrack mode: opencv (TrackerNano-compatible) or corrected. Default: opencv for v1/v2, corrected for v3.")
+    @Option(help: "opencv (reproduce OpenCV's TrackerNano / TrackerVit) or corrected. Default: opencv for NanoTrack v1/v2 and for .onnx files without etrack metadata, corrected otherwise.")
     var mode: String?
 
     @Option(help: "Write annotated frames: a video file (.mp4, .avi, .mkv) or a folder for PNG frames.")
