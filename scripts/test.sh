@@ -12,6 +12,9 @@ for v in v2 v1; do
     --model ../shared/models/nanotrack-$v --sequences ../shared/data/sequences --report-only 2>&1 | grep -v "WARN:"
 done
 echo
+echo "== exported models: cv2.dnn and ONNX Runtime vs our native forward on TrackerVit crops of every sequence =="
+python3 scripts/compare/export_opencv_crops.py --etrack .build/release/etrack --max-frames 25 2>&1 | grep -v "WARN:" | tail -6
+echo
 echo "== evaluation: a run killed with SIGKILL and resumed equals an uninterrupted run =="
 bash scripts/eval/kill_resume_check.sh .build/release/etrack
 echo
