@@ -105,6 +105,12 @@ void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float
 
 void ck_im2col_pack_block(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
                           long j0, long nc, float *pb) {
+#if defined(__x86_64__)
+    if (ck_has_avx512f()) {
+        ck_im2col_pack_block_avx512(g, in, channels, p0, kc, j0, nc, pb);
+        return;
+    }
+#endif
     CK_DISPATCH(ck_im2col_pack_block, g, in, channels, p0, kc, j0, nc, pb);
 }
 

@@ -96,6 +96,8 @@ void ck_mean_rows_avx2(long rows, long cols, const float *x, long ld, float *y);
 #if defined(__x86_64__)
 void ck_sgemm_macro_avx512(long mc, long nc, long kc, const float *pa, const float *pb,
                            float *c, long ldc, int load_c, const ck_epilogue *ep);
+void ck_im2col_pack_block_avx512(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                                 long j0, long nc, float *pb);
 /// Floats of scratch the AVX-512 depthwise kernels need (0 when they do not handle g).
 long ck_depthwise_scratch_count_avx512(const ck_conv_geom *g);
 /// Returns 0 (and does nothing) when it does not handle g.

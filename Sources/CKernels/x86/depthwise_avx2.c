@@ -249,6 +249,41 @@ long ck_depthwise_scratch_count_avx512(const ck_conv_geom *g) {
     return rows * cols * g->stride_w;
 }
 
+/// split_plane with 16-lane deinterleaves (one permute per 16 outputs of E and of O).
+CK_AVX512 static void split_plane512(const ck_conv_geom *g, const float *in, float *E, float *O, long rows, long cols) {
+    const long H = g->in_h, W = g->in_w, pl = g->pad_left;
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    long r1 = CK_MIN(rows, g->pad_top + H);
+    for (long r = g->pad_top; r < r1; r++) {
+        const float *s = in + (r - g->pad_top) * W;   // P[r][x] = s[x - pl]
+        float *e = E + r * cols, *o = O + r * cols;
+        long j = 0;
+        for (; j < cols && 2 * j - pl < 0; j++) {
+            long xe = 2 * j - pl, xo = xe + 1;
+            if (xe >= 0 && xe < W) e[j] = s[xe];
+            if (xo >= 0 && xo < W) o[j] = s[xo];
+        }
+        long jlast = (W + pl - 32) >> 1;   // last j whose 32-float window fits (may be < j)
+        if (jlast >= j) {
+            for (long jv = j;; jv += 16) {
+                if (jv > jlast) jv = jlast;
+                if (jv + 16 > cols) break;
+                __m512 lo = _mm512_loadu_ps(s + 2 * jv - pl), hi = _mm512_loadu_ps(s + 2 * jv - pl + 16);
+                _mm512_storeu_ps(e + jv, _mm512_permutex2var_ps(lo, ie, hi));
+                _mm512_storeu_ps(o + jv, _mm512_permutex2var_ps(lo, io, hi));
+                j = jv + 16;
+                if (jv == jlast) break;
+            }
+        }
+        for (; j < cols; j++) {
+            long xe = 2 * j - pl, xo = xe + 1;
+            if (xe >= 0 && xe < W) e[j] = s[xe];
+            if (xo >= 0 && xo < W) o[j] = s[xo];
+        }
+    }
+}
+
 CK_AVX512_INLINE __m512 tap512(const float *E, const float *O, long cols, long r, long ox, int kx, int S) {
     if (S == 1) return _mm512_loadu_ps(E + r * cols + ox + kx);
     return _mm512_loadu_ps(((kx & 1) ? O : E) + r * cols + ox + kx / 2);
@@ -331,7 +366,7 @@ int ck_depthwise_conv2d_avx512(long c0, long count, const ck_conv_geom *g, const
     for (long c = c0; c < c0 + count; c++) {
         const float *src = in + c * g->in_h * g->in_w;
         if (S == 1) pad_plane(g, src, E, rows, cols);
-        else split_plane(g, src, E, O, rows, cols);
+        else split_plane512(g, src, E, O, rows, cols);
         const float *wc = w + c * K * K;
         float b = bias ? bias[c] : 0;
         float *o = out + c * OH * OW;
