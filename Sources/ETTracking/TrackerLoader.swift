@@ -1,4 +1,6 @@
 import ETCore
+import ETNN
+import ETONNX
 import Foundation
 
 /// Options shared by every way of building a tracker from a model reference.
@@ -28,15 +30,20 @@ public struct TrackerOptions: Sendable {
 /// - a folder with backbone.onnx + head.onnx → `NanoTracker`;
 /// - a file ending in `.onnx` → `OneStreamTracker` (TrackerVit interface: inputs template/search,
 ///   outputs output1/2/3).
-// TODO(issue 3): named configurations (`et-128-fgaf3-bn`, …) and `.safetensors` weights, once the
-// exporter (Sources/ETONNX/Export) lands: build the graph in memory and hand it to OneStreamModel.
+/// - a `.safetensors` weights file (its `__metadata__` names the configuration) or a built-in
+///   configuration name (`etrack models`; seeded random weights, i.e. untrained) → exported to a
+///   temporary ONNX file with `ModelExporter`, then `OneStreamTracker`.
 public enum TrackerLoader {
     /// Loads the model once and returns a closure that makes a fresh tracker per sequence.
     /// - Throws: a message naming the path when the model cannot be read.
     public static func load(model: String, options: TrackerOptions = TrackerOptions()) throws -> @Sendable () -> any SingleObjectTracker {
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: model, isDirectory: &isDir) else {
-            throw TrackingError("model '\(model)' does not exist (give a NanoTrack folder holding backbone.onnx and head.onnx, or a one-stream .onnx file)")
+        let exists = FileManager.default.fileExists(atPath: model, isDirectory: &isDir)
+        if (exists && !isDir.boolValue && model.lowercased().hasSuffix(".safetensors")) || (!exists && (try? ModelRegistry.configuration(named: model)) != nil) {
+            return try loadFamilyModel(model, options: options)
+        }
+        guard exists else {
+            throw TrackingError("model '\(model)' does not exist (give a NanoTrack folder holding backbone.onnx and head.onnx, a one-stream .onnx file, a .safetensors weights file, or a configuration name from `etrack models`)")
         }
         if !isDir.boolValue && model.lowercased().hasSuffix(".onnx") {
             return try loadOneStream(path: model, options: options)
@@ -57,6 +64,23 @@ public enum TrackerLoader {
         // Building a tracker only plans buffers; it cannot fail once the model loaded and planned here.
         _ = try NanoTracker(model: nano, parameters: p, pool: pool)
         return { try! NanoTracker(model: nano, parameters: p, pool: pool) }
+    }
+
+    /// A model of the EfficientTrack / VitTrack family, given as weights or as a configuration name:
+    /// exported once to a temporary ONNX file (same graph as `etrack export`), then run like any
+    /// one-stream file, so its metadata picks the pre- and post-processing.
+    static func loadFamilyModel(_ reference: String, options: TrackerOptions) throws -> @Sendable () -> any SingleObjectTracker {
+        let model: Model
+        if reference.lowercased().hasSuffix(".safetensors") {
+            model = try ExportWeights.model(contentsOf: reference, configuration: nil)
+        } else {
+            model = try RandomWeights.model(try ModelRegistry.configuration(named: reference), seed: 0)
+        }
+        let name = (reference as NSString).lastPathComponent.replacingOccurrences(of: "/", with: "_")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-\(getpid())-\(name).onnx").path
+        try ModelExporter.write(model, to: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        return try loadOneStream(path: path, options: options)
     }
 
     /// A one-stream `.onnx` file (see `OneStreamModel` for the interface and metadata).

@@ -80,6 +80,15 @@ final class TrackCommandTests: XCTestCase {
         XCTAssertGreaterThan(size, 10_000)
     }
 
+    /// A built-in configuration name runs as a one-stream tracker (seeded, untrained weights).
+    func testTrackWithAConfigurationName() throws {
+        let seq = try makeSequence(frames: 5, gtLines: 5)
+        let out = try temporaryDirectory() + "/vit.txt"
+        let r = try etrack(["track", "--model", "vittrack-opencv-48", "--sequence", seq, "--output", out])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8).split(whereSeparator: \.isNewline).count, 5)
+    }
+
     func testBadInputGivesClearErrors() throws {
         let seq = try makeSequence(frames: 6, gtLines: 6)
         let cases: [([String], String)] = [
