@@ -114,6 +114,13 @@ final class Conv2DTests: XCTestCase {
             check(p, inH: h, inW: w, activation: .clip(0, 6))
             check(p, inH: h, inW: w, bias: false)
         } }
+        // Output rows of 16+ columns, so im2col packs whole 16-column pieces (stride 1 and 2),
+        // up to the end of the input.
+        for (h, w) in [(33, 35), (20, 64), (7, 97)] {
+            check(cases[0], inH: h, inW: w, activation: .hardSwish)
+            check(cases[3], inH: h, inW: w, activation: .relu)
+            check(cases[5], inH: h, inW: w, bias: false)
+        }
     }
 
     func testTwoThreads() { Self.twoThreads() }

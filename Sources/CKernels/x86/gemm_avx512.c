@@ -156,18 +156,27 @@ void ck_sgemm_macro_avx512(long mc, long nc, long kc, const float *pa, const flo
 #endif
 
 #if defined(__x86_64__)
-/// d[i] = s[i*stride] for i < n (n <= 16). Masked loads read only the floats used (masked-out
-/// lanes never fault), so `limit` is not needed for stride 1 and 2.
-CK_AVX512_INLINE void gather_avx512(float *d, const float *s, long n, long stride) {
+/// d[i] = s[i*stride] for i < n (n <= 16). Full pieces use plain loads when the floats they
+/// cover are inside `limit`; partial ones masked loads, which read only the floats used
+/// (masked-out lanes never fault).
+CK_AVX512_INLINE void gather_avx512(float *d, const float *s, long n, long stride, const float *limit) {
     if (stride == 1) {
-        __mmask16 m = ck_mask16(n);
-        _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+        if (n == 16) {
+            _mm512_storeu_ps(d, _mm512_loadu_ps(s));
+        } else {
+            __mmask16 m = ck_mask16(n);
+            _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+        }
     } else if (stride == 2) {
         const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        long used = 2 * n - 1;  // floats s[0 .. 2n-2]
-        __m512 lo = _mm512_maskz_loadu_ps(ck_mask16(used), s);
-        __m512 hi = _mm512_maskz_loadu_ps(ck_mask16(used - 16), s + 16);
-        _mm512_mask_storeu_ps(d, ck_mask16(n), _mm512_permutex2var_ps(lo, ie, hi));
+        if (n == 16 && s + 32 <= limit) {
+            _mm512_storeu_ps(d, _mm512_permutex2var_ps(_mm512_loadu_ps(s), ie, _mm512_loadu_ps(s + 16)));
+        } else {
+            long used = 2 * n - 1;  // floats s[0 .. 2n-2]
+            __m512 lo = _mm512_maskz_loadu_ps(ck_mask16(used), s);
+            __m512 hi = _mm512_maskz_loadu_ps(ck_mask16(used - 16), s + 16);
+            _mm512_mask_storeu_ps(d, ck_mask16(n), _mm512_permutex2var_ps(lo, ie, hi));
+        }
     } else {
         for (long i = 0; i < n; i++) d[i] = s[i * stride];
     }
@@ -175,6 +184,6 @@ CK_AVX512_INLINE void gather_avx512(float *d, const float *s, long n, long strid
 #define IM2COL_NAME ck_im2col_pack_block_avx512
 #define IM2COL_EMIT im2col_emit_avx512
 #define IM2COL_ATTR CK_AVX512
-#define IM2COL_GATHER(d, s, n, stride, limit) gather_avx512(d, s, n, stride)
+#define IM2COL_GATHER(d, s, n, stride, limit) gather_avx512(d, s, n, stride, limit)
 #include "../im2col_packed.inc"
 #endif
