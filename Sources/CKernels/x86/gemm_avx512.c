@@ -1,9 +1,13 @@
 // AVX-512F SGEMM macro-kernel on the same packed layouts as the AVX2 one (A in kc×6 panels,
-// B in kc×16 panels). A micro-tile reads one or two adjacent A panels (6 or 12 rows) and one or
-// two adjacent B panels (16 or 32 columns): the main tile is 12×32 (24 zmm accumulators; per k
-// step 2 zmm loads of B, 12 broadcasts of A, 24 FMAs), with 6-row and 16-column variants for the
-// last row panel and an odd last column panel. Same fused epilogue as the AVX2 kernel (bias per
-// row or column, every activation, accumulate), edges by __mmask16 masks.
+// B in kc×16 panels). The main tile is 6×32 and reads two adjacent B panels (12 zmm
+// accumulators; per k step 2 zmm loads of B, 6 broadcasts of A, 12 FMAs); an odd last column
+// panel gets a 6×16 zmm tile. Same fused epilogue as the AVX2 kernel (bias per row or column,
+// every activation, accumulate), edges by __mmask16 masks.
+//
+// tile512 also builds 12-row tiles (two A panels, 24 accumulators). Measured on the Zen 5 CI box
+// (bench-kernels, 1 thread): 12×32 was as fast as 6×32 on square GEMMs (200-220 GFLOP/s both)
+// and 0-7 % slower on the NanoTrack pointwise convolutions (K = 16..40), so only 6-row tiles
+// are instantiated.
 #if defined(__x86_64__)
 #include "simd_avx512.h"
 
@@ -109,28 +113,17 @@ CK_AVX512_INLINE void tile512(long kc, const float *pa0, const float *pa1, const
         long mr, long nr, int load_c, const ck_epilogue *ep, const float *bias) { \
         tile512(kc, pa0, pa1, pb0, pb1, c, ldc, mr, nr, load_c, ep, bias, MR, NV); \
     }
-CK_TILE_FN(12, 2)
 CK_TILE_FN(6, 2)
-CK_TILE_FN(12, 1)
 CK_TILE_FN(6, 1)
 
-/// Row panels of one column block (nv = 1 or 2 B panels): 12-row tiles while more than 6 rows
-/// are left, then one 6-row tile.
+/// The 6-row panels of one column block (NV = 1 or 2 B panels).
 #define CK_ROWS(NV) \
-    for (long i = 0; i < mc;) { \
-        long left = mc - i; \
+    for (long i = 0; i < mc; i += 6) { \
+        long mr = CK_MIN(6, mc - i); \
         const float *bi = bias ? (per_row ? bias + i : bias + j) : NULL; \
         const float *a0 = pa + i * kc; \
-        if (left > 6) { \
-            long mr = CK_MIN(12, left); \
-            if (mr == 12 && full_n) tile_12x##NV(kc, a0, a0 + 6 * kc, b0, b1, c + i * ldc + j, ldc, load_c, ep, bi); \
-            else edge_12x##NV(kc, a0, a0 + 6 * kc, b0, b1, c + i * ldc + j, ldc, mr, nr, load_c, ep, bi); \
-            i += 12; \
-        } else { \
-            if (left == 6 && full_n) tile_6x##NV(kc, a0, a0, b0, b1, c + i * ldc + j, ldc, load_c, ep, bi); \
-            else edge_6x##NV(kc, a0, a0, b0, b1, c + i * ldc + j, ldc, left, nr, load_c, ep, bi); \
-            i += 6; \
-        } \
+        if (mr == 6 && full_n) tile_6x##NV(kc, a0, a0, b0, b1, c + i * ldc + j, ldc, load_c, ep, bi); \
+        else edge_6x##NV(kc, a0, a0, b0, b1, c + i * ldc + j, ldc, mr, nr, load_c, ep, bi); \
     }
 
 CK_AVX512
