@@ -5,11 +5,13 @@ import CKernels
 ///
 /// Kernels take raw pointers, sizes and strides only: no allocation on the hot path (per-thread
 /// packing buffers are created once per thread), no errors, no tensor types. The loops are C
-/// (CKernels: AVX2+FMA with runtime dispatch, portable fallback); blocking and threading are here.
+/// (CKernels: AVX-512 / AVX2+FMA with runtime dispatch, portable fallback); blocking and threading
+/// are here.
 public enum Kernels {
     /// C[m×n] = (accumulate ? C : 0) + op(A)·op(B) (+ bias) then activation. See `ReferenceKernels.gemm`.
     ///
-    /// Packed 6×16 SGEMM (KC 256, MC 96), bias and activation fused into the micro-kernel's store;
+    /// Packed SGEMM (KC 256, MC 96; 6×32 AVX-512 tiles where the CPU has AVX-512F, else 6×16
+    /// AVX2 tiles), bias and activation fused into the micro-kernel's store;
     /// m == 1 or n == 1 go to GEMV kernels. With a pool of 2+ threads, jobs over ≈8 MFLOP are
     /// split along N (or M when N is narrow).
     public static func gemm(m: Int, n: Int, k: Int,

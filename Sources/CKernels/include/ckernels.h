@@ -1,6 +1,8 @@
 // CKernels: hot SIMD loops for EfficientTrack. Pointers, sizes and strides in; no allocation,
 // no state. Every function has a portable fallback (generic/); the AVX2+FMA variants (x86/) are
-// chosen at run time (dispatch.c).
+// chosen at run time (dispatch.c), and on CPUs with AVX-512F the SGEMM macro-kernel (6×32 tiles
+// over pairs of the same 16-column B panels), depthwise convolution and im2col packing use
+// AVX-512 variants (x86/*avx512*, depthwise_avx2.c).
 //
 // Size letters: M, N, K are GEMM sizes (C[M×N] = A[M×K]·B[K×N]); C, H, W are channels and the
 // spatial size of a batch-1 NCHW tensor; OH, OW the output spatial size.
