@@ -35,9 +35,9 @@ public enum ResultFiles {
         return s
     }
 
-    /// The text of a time file: seconds per frame, 6 decimals (as pytracking's `%f`).
+    /// The text of a time file: seconds per frame, 9 decimals (pytracking reads any decimal).
     public static func timeText(_ times: [Double]) -> String {
-        times.map { String(format: "%.6f", $0) }.joined(separator: "\n") + "\n"
+        times.map { String(format: "%.9f", $0) }.joined(separator: "\n") + "\n"  // ns resolution: fast trackers never write 0
     }
 
     /// Reads a result file (commas, tabs or spaces) as raw rows; NaN values are kept so the
