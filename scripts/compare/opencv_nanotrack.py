@@ -4,7 +4,7 @@
 For every sequence folder (img/ + groundtruth.txt) under --sequences, both trackers start from the
 integer first ground-truth box (OpenCV takes an integer Rect) and run one thread each. Prints per
 sequence: mean IoU between the two trackers' boxes, the share of frames with IoU >= 0.9, and the
-median update time of each (decode excluded for both). Exits 1 if any sequence misses the
+median update time of each (decode excluded for both), and the first frame (0-based) whose boxes differ. Exits 1 if any sequence misses the
 thresholds (mean IoU >= 0.98, >= 95% of frames at IoU >= 0.9), unless --report-only.
 
 Long sequences with occlusions can split at float-noise level: cv2.dnn and ONNX Runtime differ by
@@ -92,7 +92,7 @@ def main():
     seqs = sorted(d for d in glob.glob(os.path.join(args.sequences, "*")) if os.path.isdir(os.path.join(d, "img")))
     rows, ok = [], True
     print(f"OpenCV {cv2.__version__}, model {args.model}")
-    print(f"{'sequence':28s} {'frames':>6s} {'meanIoU':>8s} {'IoU>=.9':>8s} {'ocv ms':>8s} {'ours ms':>8s} {'speedup':>8s}")
+    print(f"{'sequence':28s} {'frames':>6s} {'meanIoU':>8s} {'IoU>=.9':>8s} {'1st diff':>8s} {'ocv ms':>8s} {'ours ms':>8s} {'speedup':>8s}")
     all_ocv, all_ours = [], []
     for seq in seqs:
         box = first_box(seq)
@@ -108,11 +108,13 @@ def main():
         good = mean_iou >= args.min_mean_iou and frac >= args.min_frac and len(ob) == len(eb)
         ok &= good
         name = os.path.basename(seq)
-        print(f"{name:28s} {n:6d} {mean_iou:8.4f} {frac:8.3f} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x{'' if good else '  FAIL'}")
-        rows.append({"sequence": name, "frames": n, "mean_iou": mean_iou, "frac_iou_ge_0.9": frac,
+        first = next((i for i in range(n) if [float(v) for v in ob[i]] != [float(v) for v in eb[i]]), None)
+        first_text = "-" if first is None else str(first)
+        print(f"{name:28s} {n:6d} {mean_iou:8.4f} {frac:8.3f} {first_text:>8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x{'' if good else '  FAIL'}")
+        rows.append({"sequence": name, "frames": n, "mean_iou": mean_iou, "frac_iou_ge_0.9": frac, "first_differing_frame": first,
                      "opencv_update_median_ms": mo, "etrack_update_median_ms": me})
     mo, me = statistics.median(all_ocv) * 1e3, statistics.median(all_ours) * 1e3
-    print(f"{'all frames':28s} {len(all_ours):6d} {'':8s} {'':8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x")
+    print(f"{'all frames':28s} {len(all_ours):6d} {'':8s} {'':8s} {'':8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"opencv": cv2.__version__, "model": args.model, "sequences": rows,
