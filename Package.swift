@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "ETNN", dependencies: ["ETCore"], swiftSettings: simdSwift),
         .target(name: "ETONNX", dependencies: ["ETCore", "ETNN"], swiftSettings: simdSwift),
         .target(name: "ETTracking", dependencies: ["ETCore", "ETImage", "ETNN", "ETONNX"], swiftSettings: simdSwift),
-        .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage"], swiftSettings: simdSwift),
+        .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage", "ETNN"], swiftSettings: simdSwift),
         .executableTarget(name: "etrack", dependencies: [
             "ETCore", "ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -56,9 +56,6 @@ public enum TrackerLoader {
         if let mode = options.nanoTrackMode {
             parameters = mode == .openCVCompatible ? .openCVCompatible : .corrected(for: nano.version)
         }
-        if nano.version == .v3 && parameters.mode == .openCVCompatible {
-            // OpenCV itself cannot run v3 (15x15 head); the compatible arithmetic still applies.
-        }
         let pool = ThreadPool(threads: options.threads)
         let p = parameters
         // Building a tracker only plans buffers; it cannot fail once the model loaded and planned here.

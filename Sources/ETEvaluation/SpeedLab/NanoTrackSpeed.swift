@@ -1,5 +1,6 @@
 import ETCore
 import ETImage
+import ETNN
 import ETONNX
 import ETTracking
 import Foundation
@@ -16,7 +17,7 @@ public enum NanoTrackSpeed {
         let b127 = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, 127, 127]], pool: pool)
         let b255 = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, 255, 255]], pool: pool)
         let head = try ExecutionPlan(model: model.head, inputShapes: ["input1": b127.outputShapes[output]!, "input2": b255.outputShapes[output]!], pool: pool)
-        var rng = SplitMix(seed: 7)
+        var rng = SeededGenerator(seed: 7)
         for plan in [b127, b255] {
             let b = plan.inputBuffer(input)
             for i in 0..<b.count { b[i] = Float(rng.next() % 256) }
@@ -71,18 +72,5 @@ public enum NanoTrackSpeed {
         guard !v.isEmpty else { return 0 }
         let s = v.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-}
-
-/// A tiny deterministic generator (SplitMix64) so benchmark inputs are the same every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

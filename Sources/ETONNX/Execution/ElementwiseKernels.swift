@@ -46,19 +46,6 @@ enum ElementwiseKernels {
         }
     }
 
-    /// out = scale · broadcast(x) over the plan's dims (the plan's `a` side describes x).
-    static func broadcastCopy(_ x: UnsafePointer<Float>, _ plan: BroadcastPlan, scale: Float, _ out: UnsafeMutablePointer<Float>) {
-        let total = plan.dims.reduce(1, *)
-        let map = (0..<total).map { linear -> Int in
-            var rem = linear, off = 0
-            for d in stride(from: plan.dims.count - 1, through: 0, by: -1) {
-                off += (rem % plan.dims[d]) * plan.aStrides[d]; rem /= plan.dims[d]
-            }
-            return off
-        }
-        for i in 0..<total { out[i] = scale * x[map[i]] }
-    }
-
     static func unary(_ op: UnaryOp, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ n: Int) {
         if case let .activation(a) = op {
             if out != UnsafeMutablePointer(mutating: x) { out.update(from: x, count: n) }

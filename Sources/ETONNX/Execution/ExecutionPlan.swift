@@ -141,8 +141,9 @@ public final class ExecutionPlan {
             switch cMode {
             case .none: break
             case .rowVector: bias = UnsafePointer(ptr(s.inputs[2]))
-            case let .broadcast(plan):
-                ElementwiseKernels.broadcastCopy(ptr(s.inputs[2]), plan, scale: beta / alpha, out)
+            case let .broadcast(map):
+                let cData = ptr(s.inputs[2]), scale = beta / alpha
+                for i in map.indices { out[i] = scale * cData[Int(map[i])] }
                 accumulate = true
             }
             if alpha == 1, let packedB {

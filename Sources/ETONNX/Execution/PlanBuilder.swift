@@ -245,7 +245,8 @@ struct PlanBuilder {
                     mode = .rowVector
                 } else {
                     _ = try ShapeMath.broadcast(cs, [m, n])
-                    mode = .broadcast(BroadcastPlan(a: cs, b: [m, n], out: [m, n]))
+                    let strides = ShapeMath.broadcastStrides(cs, to: [m, n])
+                    mode = .broadcast(map: (0..<(m * n)).map { Int32(($0 / n) * strides[0] + ($0 % n) * strides[1]) })
                 }
             }
             let packed = model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil }

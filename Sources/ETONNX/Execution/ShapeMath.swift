@@ -1,3 +1,5 @@
+import ETCore
+
 /// Shape arithmetic shared by planning (shape inference) and constant folding.
 enum ShapeMath {
     struct Failure: Error { var message: String }
@@ -24,7 +26,7 @@ enum ShapeMath {
     /// Strides of `shape` right-aligned into `rank` dims, 0 where the dim is broadcast.
     static func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
         let r = out.count
-        let st = Tensor_strides(shape)
+        let st = Tensor.strides(of: shape)
         var s = [Int](repeating: 0, count: r)
         for i in 0..<shape.count {
             let o = i + (r - shape.count)
@@ -33,12 +35,6 @@ enum ShapeMath {
         return s
     }
 
-    static func Tensor_strides(_ shape: [Int]) -> [Int] {
-        var s = [Int](repeating: 1, count: shape.count)
-        var acc = 1
-        for i in stride(from: shape.count - 1, through: 0, by: -1) { s[i] = acc; acc *= shape[i] }
-        return s
-    }
 
     /// Product of dims; fails instead of overflowing on corrupt shapes.
     static func count(_ shape: [Int]) throws -> Int {
@@ -85,7 +81,7 @@ enum ShapeMath {
     /// Used for Transpose and Slice, both at run time (tiny tensors in these models) and when folding.
     static func transposeIndexMap(_ shape: [Int], perm: [Int]) -> (shape: [Int], map: [Int32]) {
         let outShape = perm.map { shape[$0] }
-        let inStrides = Tensor_strides(shape)
+        let inStrides = Tensor.strides(of: shape)
         let permStrides = perm.map { inStrides[$0] }
         return (outShape, indexMap(outShape, strides: permStrides, base: 0))
     }
@@ -113,7 +109,7 @@ enum ShapeMath {
             }
             begin[ax] = s; step[ax] = st
         }
-        let inStrides = Tensor_strides(shape)
+        let inStrides = Tensor.strides(of: shape)
         var base = 0
         for a in 0..<r { base += begin[a] * inStrides[a] }
         let strides = (0..<r).map { inStrides[$0] * step[$0] }

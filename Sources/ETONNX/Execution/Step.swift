@@ -51,8 +51,8 @@ enum GemmCMode {
     case none
     /// C is a vector added to every row (input index 2).
     case rowVector
-    /// C broadcasts by the given plan; added as beta·C before the product.
-    case broadcast(BroadcastPlan)
+    /// C broadcasts to m×n; element i of the output starts from C[map[i]] (map built once per plan).
+    case broadcast(map: [Int32])
 }
 
 /// One executable step: the op, where its inputs and output live, and their shapes.
