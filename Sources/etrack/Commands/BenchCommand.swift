@@ -9,7 +9,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against peers (ONNX Runtime, OpenCV) side by side.",
-        subcommands: [BenchNanoTrack.self])
+        subcommands: [BenchNanoTrack.self, BenchOneStream.self])
 }
 
 /// `etrack bench nanotrack`: NanoTrack networks vs ONNX Runtime, tracker update vs cv2.TrackerNano.
@@ -75,12 +75,12 @@ struct BenchNanoTrack: ParsableCommand {
         for round in 1...rounds {
             FileHandle.standardError.write(Data("round \(round)/\(rounds)\n".utf8))
             for (k, v) in try NanoTrackSpeed.networks(model: nano, runs: runs) { ours[k, default: []] += v }
-            if !noPeers { merge(try peer(["--what", "ort", "--model", model, "--runs", "\(runs)"]), into: &theirs, versions: &versions) }
+            if !noPeers { mergePeer(try runPeer(script: peers, ["--what", "ort", "--model", model, "--runs", "\(runs)"]), into: &theirs, versions: &versions) }
             if let initBox {
                 let tracker = try NanoTracker(model: nano)
                 ours["update", default: []] += try NanoTrackSpeed.updates(tracker: tracker, frames: frameImages, initBox: initBox)
                 if !noPeers {
-                    merge(try peer(["--what", "opencv", "--model", model, "--sequence", sequence!, "--frames", "\(frames)"]), into: &theirs, versions: &versions)
+                    mergePeer(try runPeer(script: peers, ["--what", "opencv", "--model", model, "--sequence", sequence!, "--frames", "\(frames)"]), into: &theirs, versions: &versions)
                 }
             }
         }
@@ -127,27 +127,29 @@ struct BenchNanoTrack: ParsableCommand {
             try data.write(to: URL(fileURLWithPath: json))
         }
     }
+}
 
-    private func merge(_ r: [String: Any], into: inout [String: [Double]], versions: inout [String]) {
-        for (k, v) in r {
-            if let s = v as? [Double] { into[k, default: []] += s } else if let s = v as? String { versions.append(s) }
-        }
+/// Runs a peer script (`python3 SCRIPT ARGS`) that prints one JSON object; stderr is discarded.
+func runPeer(script: String, _ args: [String]) throws -> [String: Any] {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", script] + args
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    guard p.terminationStatus == 0, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        throw ValidationError("peer run failed: python3 \(script) \(args.joined(separator: " ")) (exit \(p.terminationStatus)); is onnxruntime / opencv-python-headless installed?")
     }
+    return obj
+}
 
-    private func peer(_ args: [String]) throws -> [String: Any] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", peers] + args
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        guard p.terminationStatus == 0, let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ValidationError("peer run failed: python3 \(peers) \(args.joined(separator: " ")) (exit \(p.terminationStatus)); is onnxruntime / opencv-python-headless installed?")
-        }
-        return obj
+/// Appends a peer's per-run seconds to `into` and its version strings to `versions`.
+func mergePeer(_ r: [String: Any], into: inout [String: [Double]], versions: inout [String]) {
+    for (k, v) in r {
+        if let s = v as? [Double] { into[k, default: []] += s } else if let s = v as? String { versions.append(s) }
     }
 }
 
