@@ -119,6 +119,15 @@ void ck_binary(int op, long n, const float *a, long inca, const float *b, long i
     CK_DISPATCH(ck_binary, op, n, a, inca, b, incb, y, act);
 }
 
+void ck_winograd23_input(const float *in, long c0, long count, long H, long W, float *v, long plane) {
+    CK_DISPATCH(ck_winograd23_input, in, c0, count, H, W, v, plane);
+}
+
+void ck_winograd23_output(const float *m, long plane, long c0, long count, long OH, long OW,
+                          const float *bias, const ck_activation *act, float *out) {
+    CK_DISPATCH(ck_winograd23_output, m, plane, c0, count, OH, OW, bias, act, out);
+}
+
 void ck_softmax_rows(long rows, long cols, float *x, long ld) {
     CK_DISPATCH(ck_softmax_rows, rows, cols, x, ld);
 }

@@ -71,6 +71,9 @@ void ck_softmax_rows_generic(long rows, long cols, float *x, long ld);
 void ck_layernorm_rows_generic(long rows, long cols, const float *x, long ldx, const float *gamma,
                                const float *beta, float eps, float *y, long ldy);
 void ck_mean_rows_generic(long rows, long cols, const float *x, long ld, float *y);
+void ck_winograd23_input_generic(const float *in, long c0, long count, long H, long W, float *v, long plane);
+void ck_winograd23_output_generic(const float *m, long plane, long c0, long count, long OH, long OW,
+                                  const float *bias, const ck_activation *act, float *out);
 
 #if defined(__x86_64__)
 void ck_sgemm_macro_avx2(long mc, long nc, long kc, const float *pa, const float *pb,
@@ -91,6 +94,9 @@ void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld);
 void ck_layernorm_rows_avx2(long rows, long cols, const float *x, long ldx, const float *gamma,
                             const float *beta, float eps, float *y, long ldy);
 void ck_mean_rows_avx2(long rows, long cols, const float *x, long ld, float *y);
+void ck_winograd23_input_avx2(const float *in, long c0, long count, long H, long W, float *v, long plane);
+void ck_winograd23_output_avx2(const float *m, long plane, long c0, long count, long OH, long OW,
+                               const float *bias, const ck_activation *act, float *out);
 #endif
 
 #if defined(__x86_64__)

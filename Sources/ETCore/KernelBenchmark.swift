@@ -32,6 +32,7 @@ public enum KernelBenchmark {
         GEMMShape(m: 48, k: 432, n: 64), GEMMShape(m: 96, k: 27, n: 256), GEMMShape(m: 72, k: 144, n: 128),
         GEMMShape(m: 96, k: 432, n: 256), GEMMShape(m: 64, k: 96, n: 256, packedA: true, note: "packed A"),
         GEMMShape(m: 1, k: 576, n: 256, note: "row × matrix"), GEMMShape(m: 256, k: 576, n: 1, note: "GEMV"),
+        GEMMShape(m: 128, k: 128, n: 64, packedA: true, note: "Winograd product"),
     ]
 
     /// NanoTrack (MobileNetV3 backbone, 255×255 search / 127×127 template) convolution shapes.
@@ -65,6 +66,12 @@ public enum KernelBenchmark {
             ("pw 96->96 @16 (head)", conv(96, 96, 1, 1), 16, 16),
             ("pw 48->48 @16 (head)", conv(48, 48, 1, 1), 16, 16),
             ("3x3 48->48 @16 (general)", conv(48, 48, 3, 1), 16, 16),
+            // One-stream center heads (Winograd F(2x2,3x3) where both sides have >= 16 channels).
+            ("3x3 128->128 @16 (one-stream head)", conv(128, 128, 3, 1), 16, 16),
+            ("3x3 256->128 @16 (one-stream head)", conv(256, 128, 3, 1), 16, 16),
+            ("3x3 128->64 @16 (one-stream head)", conv(128, 64, 3, 1), 16, 16),
+            ("3x3 64->32 @16 (one-stream head)", conv(64, 32, 3, 1), 16, 16),
+            ("3x3 32->16 @16 (one-stream head)", conv(32, 16, 3, 1), 16, 16),
         ]
     }()
 

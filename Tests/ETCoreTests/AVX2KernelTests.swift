@@ -48,5 +48,6 @@ enum KernelPaths {
         Conv2DTests.pointwise()
         Conv2DTests.generalConvolutions()
         Conv2DTests.twoThreads()
+        Conv2DTests.winograd()
     }
 }

@@ -123,6 +123,26 @@ final class Conv2DTests: XCTestCase {
         }
     }
 
+    func testWinograd() { Self.winograd() }
+    static func winograd() {
+        // 3×3 stride-1 pad-1 with ≥ 16 channels each side: Winograd F(2×2,3×3). Widths that are a
+        // multiple of 16 take the vector transforms, the others the shared body; odd sizes leave
+        // half tiles at the right and bottom edges; a width above 256 falls back to im2col.
+        func p(_ cin: Int, _ cout: Int) -> Conv2DParameters {
+            Conv2DParameters(inChannels: cin, outChannels: cout, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1)
+        }
+        for (cin, cout) in [(16, 16), (17, 33), (128, 64)] {
+            for (h, w) in [(16, 16), (1, 1), (2, 2), (3, 5), (15, 17), (16, 32), (7, 48), (9, 20)] {
+                check(p(cin, cout), inH: h, inW: w, activation: .relu)
+            }
+        }
+        check(p(32, 16), inH: 16, inW: 16, bias: false)
+        check(p(32, 16), inH: 16, inW: 16, activation: .hardSwish)
+        check(p(16, 16), inH: 3, inW: 260, activation: .relu)
+        check(p(64, 48), inH: 32, inW: 32, activation: .relu, threads: 2)
+        check(p(24, 40), inH: 11, inW: 13, threads: 2)
+    }
+
     func testTwoThreads() { Self.twoThreads() }
     static func twoThreads() {
         // Large enough to take the threaded branches of every path.

@@ -121,6 +121,19 @@ void ck_depthwise_conv2d(long c0, long count, const ck_conv_geom *g, const float
                          const float *w, const float *bias, const ck_activation *act,
                          float *out, float *scratch);
 
+/// Widest map (in 2-wide tiles) the Winograd transforms take: W <= 2*CK_WINO_MAX_TW.
+#define CK_WINO_MAX_TW 128
+
+/// Winograd F(2x2,3x3) input transform of channels c0..c0+count-1 of in[C][H][W] (pad 1): component
+/// xi = 4i+j of Bᵀ·d·B for channel c and tile t (row-major, T = ceil(H/2)*ceil(W/2) tiles) goes to
+/// v[xi*plane + c*T + t]. plane >= C*T; make it not a multiple of 1024 floats (4 KiB aliasing).
+void ck_winograd23_input(const float *in, long c0, long count, long H, long W, float *v, long plane);
+
+/// Winograd F(2x2,3x3) output transform: m[xi*plane + c*T + t] (the 16 GEMM products) →
+/// out[c][OH][OW] for channels c0..c0+count-1, plus bias[c] (may be NULL) and the activation.
+void ck_winograd23_output(const float *m, long plane, long c0, long count, long OH, long OW,
+                          const float *bias, const ck_activation *act, float *out);
+
 // MARK: - Row kernels
 
 /// Softmax over each of `rows` rows of `cols` floats (row stride ld), max-subtracted, in place.
