@@ -81,7 +81,7 @@ public enum Kernels {
         return ck_has_avx2_fma() != 0 ? "avx2" : "portable"
     }
 
-    /// Applies `activation` in place to `count` floats (AVX2; GELU uses scalar erf).
+    /// Applies `activation` in place to `count` floats (vectorised, GELU included).
     public static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
         if activation == .identity || count <= 0 { return }
         var act = activation.ck
@@ -95,11 +95,12 @@ public enum Kernels {
         ck_bias_activate(x, count, bias, &act)
     }
 
-    /// Softmax over the last axis of a [rows × cols] matrix, in place (vectorised exp, ≈1e-7
-    /// relative error against `expf`).
-    public static func softmax(rows: Int, cols: Int, _ x: UnsafeMutablePointer<Float>) {
+    /// Softmax of `scale`·x over the last axis of a [rows × cols] matrix, in place (vectorised
+    /// exp, ≈1e-7 relative error against `expf`). `scale` > 0 (attention's 1/√d folded in).
+    public static func softmax(rows: Int, cols: Int, _ x: UnsafeMutablePointer<Float>, scale: Float = 1) {
         if rows <= 0 || cols <= 0 { return }
-        ck_softmax_rows(rows, cols, x, cols)
+        precondition(scale > 0 && scale.isFinite, "Kernels.softmax: scale must be positive, got \(scale)")
+        ck_softmax_rows(rows, cols, x, cols, scale)
     }
 
     /// LayerNorm over the last axis: y = (x - mean) / sqrt(var + eps) * gamma + beta. `y` may be `x`.

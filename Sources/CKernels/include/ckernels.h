@@ -37,7 +37,7 @@ enum {
     CK_ACT_HARDSWISH = 3,    // x * min(max(x + 3, 0), 6) / 6
     CK_ACT_HARDSIGMOID = 4,  // min(max(p0 * x + p1, 0), 1)
     CK_ACT_SIGMOID = 5,      // 1 / (1 + exp(-x))
-    CK_ACT_GELU = 6,         // 0.5 x (1 + erf(x / sqrt 2)), scalar erff
+    CK_ACT_GELU = 6,         // 0.5 x (1 + erf(x / sqrt 2)): erff on the portable path, an erfc fit (< 1.2e-7 relative) on the vector paths
 };
 
 typedef struct {
@@ -136,8 +136,9 @@ void ck_winograd23_output(const float *m, long plane, long c0, long count, long 
 
 // MARK: - Row kernels
 
-/// Softmax over each of `rows` rows of `cols` floats (row stride ld), max-subtracted, in place.
-void ck_softmax_rows(long rows, long cols, float *x, long ld);
+/// Softmax of scale·x over each of `rows` rows of `cols` floats (row stride ld), in place:
+/// exp((x - max)·scale) / sum. scale > 0 (a Mul by a scalar folded in; 1 otherwise).
+void ck_softmax_rows(long rows, long cols, float *x, long ld, float scale);
 
 /// y = (x - mean) / sqrt(var + eps) * gamma + beta over each row (gamma/beta may be NULL).
 void ck_layernorm_rows(long rows, long cols, const float *x, long ldx, const float *gamma,

@@ -58,7 +58,7 @@ CK_AVX2_INLINE void micro_tile(long kc, const float *pa, const float *pb, float 
             }
         }
         switch (ep->act.kind) {
-        case CK_ACT_IDENTITY: case CK_ACT_GELU: break;
+        case CK_ACT_IDENTITY: break;
         case CK_ACT_RELU: {
             __m256 z = _mm256_setzero_ps();
             for (int i = 0; i < 12; i++) r[i] = _mm256_max_ps(r[i], z);
@@ -75,10 +75,6 @@ CK_AVX2_INLINE void micro_tile(long kc, const float *pa, const float *pb, float 
     }
 #undef CK_LD
 #undef CK_ST
-    if (ep && ep->act.kind == CK_ACT_GELU) {
-        for (long i = 0; i < mr; i++)
-            for (long j = 0; j < nr; j++) c[i * ldc + j] = ck_act1(c[i * ldc + j], &ep->act);
-    }
 }
 
 /// Edge tiles (mr < 6 or nr < 16), out of line so the full-tile loop stays small.

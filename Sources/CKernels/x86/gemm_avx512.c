@@ -68,7 +68,7 @@ CK_AVX512_INLINE void tile512(long kc, const float *pa0, const float *pa1, const
             }
         }
         switch (ep->act.kind) {
-        case CK_ACT_IDENTITY: case CK_ACT_GELU: break;
+        case CK_ACT_IDENTITY: break;
         case CK_ACT_RELU: {
             __m512 z = _mm512_setzero_ps();
 #pragma clang loop unroll(full)
@@ -94,10 +94,6 @@ CK_AVX512_INLINE void tile512(long kc, const float *pa0, const float *pa1, const
     }
 #undef CK_LD
 #undef CK_ST
-    if (ep && ep->act.kind == CK_ACT_GELU) {
-        for (long i = 0; i < mr; i++)
-            for (long j = 0; j < nr; j++) c[i * ldc + j] = ck_act1(c[i * ldc + j], &ep->act);
-    }
 }
 
 // Full tiles (constant mr, nr) and edge tiles (masked), one out-of-line function each, so every

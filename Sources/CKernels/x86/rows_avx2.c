@@ -6,10 +6,6 @@ CK_AVX2
 void ck_activate_avx2(float *x, long n, float bias, const ck_activation *act) {
     __m256 b = _mm256_set1_ps(bias);
     long i = 0;
-    if (act->kind == CK_ACT_GELU) {
-        for (; i < n; i++) x[i] = ck_act1(x[i] + bias, act);
-        return;
-    }
     for (; i + 16 <= n; i += 16) {
         __m256 v0 = _mm256_add_ps(_mm256_loadu_ps(x + i), b);
         __m256 v1 = _mm256_add_ps(_mm256_loadu_ps(x + i + 8), b);
@@ -27,7 +23,8 @@ void ck_activate_avx2(float *x, long n, float bias, const ck_activation *act) {
 }
 
 CK_AVX2
-void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld) {
+void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld, float scale) {
+    const __m256 sc = _mm256_set1_ps(scale);
     for (long r = 0; r < rows; r++) {
         float *row = x + r * ld;
         long j = 0;
@@ -37,7 +34,7 @@ void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld) {
         for (; j < cols; j++) m = row[j] > m ? row[j] : m;
         __m256 mv = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
         for (j = 0; j + 8 <= cols; j += 8) {
-            __m256 e = ck_v_exp(_mm256_sub_ps(_mm256_loadu_ps(row + j), mv));
+            __m256 e = ck_v_exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(row + j), mv), sc));
             _mm256_storeu_ps(row + j, e);
             vs = _mm256_add_ps(vs, e);
         }
@@ -45,7 +42,7 @@ void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld) {
         if (j < cols) {
             float t[8] = {0};
             for (long q = j; q < cols; q++) t[q - j] = row[q];
-            _mm256_storeu_ps(t, ck_v_exp(_mm256_sub_ps(_mm256_loadu_ps(t), mv)));
+            _mm256_storeu_ps(t, ck_v_exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(t), mv), sc)));
             for (long q = j; q < cols; q++) { row[q] = t[q - j]; s += t[q - j]; }
         }
         __m256 inv = _mm256_set1_ps(1.0f / s);
@@ -128,11 +125,9 @@ CK_AVX2_INLINE void binary_body(int op, long n, const float *a, long inca, const
                                 const ck_activation *act) {
     long i = 0;
     __m256 av = _mm256_set1_ps(a[0]), bv = _mm256_set1_ps(b[0]);
-    if (act->kind != CK_ACT_GELU) {
-        for (; i + 8 <= n; i += 8) {
-            __m256 x = inca ? _mm256_loadu_ps(a + i) : av, z = incb ? _mm256_loadu_ps(b + i) : bv;
-            _mm256_storeu_ps(y + i, ck_v_act(bin8(op, x, z), act));
-        }
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = inca ? _mm256_loadu_ps(a + i) : av, z = incb ? _mm256_loadu_ps(b + i) : bv;
+        _mm256_storeu_ps(y + i, ck_v_act(bin8(op, x, z), act));
     }
     for (; i < n; i++) y[i] = ck_act1(ck_bin1(op, a[i * inca], b[i * incb]), act);
 }

@@ -159,14 +159,15 @@ public final class ExecutionPlan {
                 if let bias { for i in 0..<m { for j in 0..<n { out[i * n + j] += bias[j] } } }
                 Kernels.activate(out, count: m * n, act)
             }
-        case let .matMul(m, n, k, batches, act, packedB):
+        case let .matMul(m, n, k, batches, fa, fb, ldc, act, packedB):
             let a = ptr(s.inputs[0]), b = ptr(s.inputs[1])
             for (ao, bo, co) in batches {
                 if let packedB {
-                    Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: k, transA: false, b: packedB, c: out + co, ldc: n, activation: act, pool: pool)
+                    Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: fa.ld, transA: fa.trans, b: packedB, c: out + co, ldc: ldc,
+                                 activation: act, pool: pool)
                 } else {
-                    Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: k, transA: false, b: b + bo, ldb: n, transB: false,
-                                 c: out + co, ldc: n, activation: act, pool: pool)
+                    Kernels.gemm(m: m, n: n, k: k, a: a + ao, lda: fa.ld, transA: fa.trans, b: b + bo, ldb: fb.ld, transB: fb.trans,
+                                 c: out + co, ldc: ldc, activation: act, pool: pool)
                 }
             }
         case let .binary(op, plan):
@@ -186,13 +187,15 @@ public final class ExecutionPlan {
                     o += c
                 }
             }
-        case let .softmax(outer, axis, inner):
+        case let .softmax(outer, axis, inner, scale):
             if inner == 1 {
                 if out != ptr(s.inputs[0]) { out.update(from: ptr(s.inputs[0]), count: outer * axis) }
-                Kernels.softmax(rows: outer, cols: axis, out)
+                Kernels.softmax(rows: outer, cols: axis, out, scale: scale)
             } else {
                 ElementwiseKernels.softmaxStrided(ptr(s.inputs[0]), out, outer: outer, axis: axis, inner: inner)
             }
+        case let .stridedCopy(shape, strides, offset):
+            ElementwiseKernels.stridedCopy(ptr(s.inputs[0]) + offset, shape: shape, strides: strides, into: out)
         case let .layerNorm(rows, cols, eps, hasBias):
             Kernels.layerNorm(rows: rows, cols: cols, x: ptr(s.inputs[0]), gamma: ptr(s.inputs[1]),
                               beta: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, epsilon: eps, y: out)

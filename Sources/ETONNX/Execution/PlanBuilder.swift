@@ -6,7 +6,16 @@ struct PlanBuilder {
     enum Value {
         case constant(ConstantValue)
         case tensor(storage: Int, shape: [Int])
+        /// A Transpose/Slice/Reshape result not copied yet: element (i…) lives at
+        /// offset + Σ i_d·strides[d] of the storage. MatMul reads it in place; anything else
+        /// gets a copy when it asks for the tensor.
+        case view(storage: Int, shape: [Int], strides: [Int], offset: Int)
     }
+
+    /// Whether Transpose/Slice/Reshape become strided views that MatMul reads in place, a
+    /// MatMul writes straight into the layout of a Transpose that follows it, and a Mul by a
+    /// positive scalar before a Softmax becomes the Softmax's scale (tests compare both ways).
+    static var foldLayouts = true
 
     let model: ONNXModel
     var steps: [Step] = []
@@ -24,8 +33,22 @@ struct PlanBuilder {
     /// Indices of steps that only read static storages (run once per change of the static inputs).
     var staticSteps = Set<Int>()
     let staticInputs: Set<String>
+    /// Node indices reading each value, and the graph outputs (for the layout folds).
+    private let consumers: [String: [Int]]
+    private let graphOutputs: Set<String>
+    /// Transpose nodes whose result an earlier MatMul already wrote in their layout.
+    private var foldedNodes = Set<Int>()
+    /// Values that are their input times a positive scalar, left for the Softmax reading them.
+    private var pendingScale: [String: (input: String, scale: Float)] = [:]
 
-    init(model: ONNXModel, staticInputs: Set<String> = []) { self.model = model; self.staticInputs = staticInputs }
+    init(model: ONNXModel, staticInputs: Set<String> = []) {
+        self.model = model
+        self.staticInputs = staticInputs
+        var c: [String: [Int]] = [:]
+        for (i, n) in model.nodes.enumerated() { for inp in n.inputs where !inp.isEmpty { c[inp, default: []].append(i) } }
+        consumers = c
+        graphOutputs = Set(model.outputNames)
+    }
 
     private var path: String { model.path }
 
@@ -47,7 +70,7 @@ struct PlanBuilder {
             if staticInputs.contains(inp.name) { staticStorages.insert(s) }
         }
         for (name, c) in model.constants where values[name] == nil { values[name] = .constant(c) }
-        for (i, node) in model.nodes.enumerated() {
+        for (i, node) in model.nodes.enumerated() where !foldedNodes.contains(i) {
             do {
                 try plan(node, index: i)
             } catch let e as ShapeMath.Failure {
@@ -86,6 +109,16 @@ struct PlanBuilder {
         case let .tensor(s, shape):
             storages[s].last = max(storages[s].last, steps.count)
             return (s, shape)
+        case let .view(base, shape, strides, offset):
+            // Copy the view into its own storage now (a strided copy step), once.
+            storages[base].last = max(storages[base].last, steps.count)
+            let isStatic = !staticInputs.isEmpty && staticStorages.contains(base)
+            let out = newStorage(count: shape.reduce(1, *), first: isStatic ? -1 : steps.count, last: isStatic ? Int.max : steps.count)
+            if isStatic { staticStorages.insert(out); staticSteps.insert(steps.count); storages[base].last = Int.max }
+            steps.append(Step(node: name, opName: "StridedCopy", kind: .stridedCopy(shape: shape, strides: strides, offset: offset),
+                              inputs: [base], output: out, outputShape: shape, macs: 0))
+            values[name] = .tensor(storage: out, shape: shape)
+            return (out, shape)
         case let .constant(c):
             if let s = constantStorage[name] { return (s, c.shape) }
             let s = newStorage(count: c.count, first: -1, last: Int.max)
@@ -99,6 +132,7 @@ struct PlanBuilder {
     private func shapeOf(_ name: String) throws -> [Int] {
         switch values[name] {
         case let .tensor(_, shape)?: return shape
+        case let .view(_, shape, _, _)?: return shape
         case let .constant(c)?: return c.shape
         case nil: throw ONNXError("value '\(name)' is not available")
         }
@@ -109,10 +143,123 @@ struct PlanBuilder {
         return nil
     }
 
+    /// A run-time tensor as a strided layout (storage, shape, strides, offset) without copying it.
+    private mutating func strided(_ name: String) throws -> (storage: Int, shape: [Int], strides: [Int], offset: Int) {
+        if case let .view(base, shape, strides, offset)? = values[name] {
+            storages[base].last = max(storages[base].last, steps.count)
+            return (base, shape, strides, offset)
+        }
+        let (s, shape) = try tensor(name)
+        return (s, shape, Tensor.strides(of: shape), 0)
+    }
+
+    /// Whether `name` is read only by nodes of these op types (and is not a graph output).
+    private func onlyConsumed(_ name: String, by accept: (Operator) -> Bool) -> [Int]? {
+        guard !graphOutputs.contains(name), let c = consumers[name], !c.isEmpty,
+              c.allSatisfy({ accept(model.nodes[$0].op) }) else { return nil }
+        return c
+    }
+
+    /// For a Mul node: (the run-time operand, the scale) when the other operand is a positive
+    /// finite scalar constant and the product feeds only one Softmax over the last axis.
+    private func scalarBeforeSoftmax(_ node: GraphNode, _ consts: [ConstantValue?]) -> (String, Float)? {
+        guard node.inputs.count == 2 else { return nil }
+        for (c, x) in [(1, 0), (0, 1)] {
+            guard let k = consts[c], k.count == 1, consts[x] == nil, let v = k.asFloats.first, v.isFinite, v > 0,
+                  let xs = try? shapeOf(node.inputs[x]), k.shape.count <= xs.count,
+                  let users = onlyConsumed(node.outputs[0], by: { if case .softmax = $0 { return true } else { return false } }),
+                  users.count == 1, case let .softmax(axis, _) = model.nodes[users[0]].op,
+                  (try? ShapeMath.normalizeAxis(axis, rank: xs.count)) == xs.count - 1 else { continue }
+            return (node.inputs[x], v)
+        }
+        return nil
+    }
+
+    /// Batched MatMul reading strided views in place (transposed and sliced operands are GEMM
+    /// strides and batch offsets) and, when its only reader is a Transpose that keeps the last
+    /// axis, writing straight into that Transpose's layout.
+    private mutating func planMatMul(_ node: GraphNode, index: Int, activation act: Activation) throws {
+        let ins = node.inputs
+        var A = try strided(ins[0]), B = try strided(ins[1])
+        let asz0 = A.shape, bsz0 = B.shape
+        if asz0.count == 1 { A.shape = [1] + A.shape; A.strides = [0] + A.strides }
+        if bsz0.count == 1 { B.shape = B.shape + [1]; B.strides = B.strides + [0] }
+        let asz = A.shape, bsz = B.shape
+        guard asz.count >= 2, bsz.count >= 2, asz[asz.count - 1] == bsz[bsz.count - 2] else {
+            throw ONNXError("cannot multiply \(asz0) by \(bsz0)")
+        }
+        let m = asz[asz.count - 2], k = asz[asz.count - 1], n = bsz[bsz.count - 1]
+        // GEMM form of a strided matrix: (leading dimension, transposed), nil when neither stride is 1.
+        func form(_ rs: Int, _ cs: Int, rows: Int, cols: Int) -> (ld: Int, trans: Bool)? {
+            let r = rows == 1 ? cols : rs, c = cols == 1 ? 1 : cs
+            if c == 1 && r >= max(cols, 1) { return (r, false) }
+            let r2 = rows == 1 ? 1 : rs, c2 = cols == 1 ? rows : cs
+            if r2 == 1 && c2 >= max(rows, 1) { return (c2, true) }
+            return nil
+        }
+        var fa = form(A.strides[asz.count - 2], A.strides[asz.count - 1], rows: m, cols: k)
+        var fb = form(B.strides[bsz.count - 2], B.strides[bsz.count - 1], rows: k, cols: n)
+        if fa == nil {  // copy it contiguous
+            let (s, sh) = try tensor(ins[0]); A = (s, asz, Tensor.strides(of: asz), 0); _ = sh; fa = (k, false)
+        }
+        if fb == nil {
+            let (s, _) = try tensor(ins[1]); B = (s, bsz, Tensor.strides(of: bsz), 0); fb = (n, false)
+        }
+        let batch = try ShapeMath.broadcast(Array(asz.dropLast(2)), Array(bsz.dropLast(2)))
+        let total = batch.reduce(1, *)
+        // Batch strides of each operand, right-aligned; broadcast dims step 0.
+        func batchStrides(_ shape: [Int], _ strides: [Int]) -> [Int] {
+            let r = shape.count - 2
+            return (0..<batch.count).map { d in
+                let i = d - (batch.count - r)
+                return i < 0 || shape[i] == 1 ? 0 : strides[i]
+            }
+        }
+        let sa = batchStrides(asz, A.strides), sb = batchStrides(bsz, B.strides)
+        var shape = batch + [m, n]
+        if asz0.count == 1 { shape.remove(at: shape.count - 2) }
+        if bsz0.count == 1 { shape.removeLast() }
+        // Output layout: contiguous, or that of the Transpose reading it.
+        var outStrides = Tensor.strides(of: batch + [m, n])
+        var outShape = shape
+        var foldedInto: (index: Int, name: String)?
+        if Self.foldLayouts, asz0.count >= 2, bsz0.count >= 2,
+           let users = onlyConsumed(node.outputs[0], by: { if case .transpose = $0 { return true } else { return false } }),
+           users.count == 1, case let .transpose(perm) = model.nodes[users[0]].op {
+            let r = shape.count
+            let p = perm ?? Array((0..<r).reversed())
+            if p.count == r, Set(p) == Set(0..<r), p[r - 1] == r - 1 {
+                let tShape = p.map { shape[$0] }, tStrides = Tensor.strides(of: tShape)
+                for d in 0..<r { outStrides[d] = tStrides[p.firstIndex(of: d)!] }
+                outShape = tShape
+                foldedInto = (users[0], model.nodes[users[0]].outputs[0])
+            }
+        }
+        let ldc = outStrides[shape.count - 2]
+        var batches: [(Int, Int, Int)] = []
+        for t in 0..<total {
+            var rem = t, ia = A.offset, ib = B.offset, ic = 0
+            for d in stride(from: batch.count - 1, through: 0, by: -1) {
+                let i = rem % batch[d]; rem /= batch[d]
+                ia += i * sa[d]; ib += i * sb[d]; ic += i * outStrides[d]
+            }
+            batches.append((ia, ib, ic))
+        }
+        let packed = bsz0.count == 2 ? model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil } : nil
+        emit(node, .matMul(m: m, n: n, k: k, batches: batches, a: fa!, b: fb!, ldc: ldc, activation: act, packedB: packed),
+             inputs: [A.storage, B.storage], shape: outShape, macs: total * m * n * k)
+        if let (i, name) = foldedInto {
+            foldedNodes.insert(i)
+            values[name] = values[node.outputs[0]]
+        }
+    }
+
     private mutating func emit(_ node: GraphNode, _ kind: StepKind, inputs: [Int], shape: [Int], macs: Int = 0) {
         // A step that reads only static values computes a static value: it runs once per change of
         // the static inputs, and its output must then survive every later run (never reused).
         let isStatic = !staticInputs.isEmpty && inputs.allSatisfy { staticStorages.contains($0) }
+        // Inputs live up to this step (a view copied for a later input may have been planned after them).
+        for s in inputs where s >= 0 { storages[s].last = max(storages[s].last, steps.count) }
         let out = newStorage(count: shape.reduce(1, *), first: isStatic ? -1 : steps.count, last: isStatic ? Int.max : steps.count)
         if isStatic {
             staticStorages.insert(out)
@@ -181,14 +328,21 @@ struct PlanBuilder {
             return
         }
         if node.op.isView {
-            let (s, shape) = try tensor(ins[0])
             let newShape: [Int]
+            let shape = try shapeOf(ins[0])
             if case let .reshape(allowZero) = node.op {
                 guard let spec = consts[1] else { throw ONNXError("the target shape must be constant") }
                 newShape = try ShapeMath.reshape(shape, to: spec.asInts, allowZero: allowZero)
             } else {
                 newShape = try Self.viewShape(node.op, shape, ins.count > 1 ? consts[1]?.asInts : nil)
             }
+            if case let .view(base, vs, strides, offset)? = values[ins[0]] {
+                if let ns = ShapeMath.reshapeStrides(vs, strides, to: newShape) {
+                    values[node.outputs[0]] = .view(storage: base, shape: newShape, strides: ns, offset: offset)
+                    return
+                }
+            }
+            let (s, _) = try tensor(ins[0])
             values[node.outputs[0]] = .tensor(storage: s, shape: newShape)
             return
         }
@@ -253,29 +407,14 @@ struct PlanBuilder {
             emit(node, .gemm(m: m, n: n, k: k, transA: ta, transB: tb, alpha: alpha, beta: beta, activation: act, cMode: mode, packedB: packed),
                  inputs: inputs, shape: [m, n], macs: m * n * k)
         case let .matMul(act):
-            let (a, asz0) = try tensor(ins[0]), (b, bsz0) = try tensor(ins[1])
-            let asz = asz0.count == 1 ? [1] + asz0 : asz0, bsz = bsz0.count == 1 ? bsz0 + [1] : bsz0
-            guard asz.count >= 2, bsz.count >= 2, asz[asz.count - 1] == bsz[bsz.count - 2] else {
-                throw ONNXError("cannot multiply \(asz0) by \(bsz0)")
-            }
-            let m = asz[asz.count - 2], k = asz[asz.count - 1], n = bsz[bsz.count - 1]
-            let batch = try ShapeMath.broadcast(Array(asz.dropLast(2)), Array(bsz.dropLast(2)))
-            let total = batch.reduce(1, *)
-            let sa = ShapeMath.broadcastStrides(Array(asz.dropLast(2)), to: batch), sb = ShapeMath.broadcastStrides(Array(bsz.dropLast(2)), to: batch)
-            var batches: [(Int, Int, Int)] = []
-            for t in 0..<total {
-                var rem = t, ia = 0, ib = 0
-                for d in stride(from: batch.count - 1, through: 0, by: -1) {
-                    let i = rem % batch[d]; rem /= batch[d]; ia += i * sa[d]; ib += i * sb[d]
-                }
-                batches.append((ia * m * k, ib * k * n, t * m * n))
-            }
-            var shape = batch + [m, n]
-            if asz0.count == 1 { shape.remove(at: shape.count - 2) }
-            if bsz0.count == 1 { shape.removeLast() }
-            let packed = bsz0.count == 2 ? model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil } : nil
-            emit(node, .matMul(m: m, n: n, k: k, batches: batches, activation: act, packedB: packed), inputs: [a, b], shape: shape, macs: total * m * n * k)
+            try planMatMul(node, index: index, activation: act)
         case let .binary(op):
+            if op == .mul, Self.foldLayouts, let (x, scale) = scalarBeforeSoftmax(node, consts) {
+                // x·scale feeding only a last-axis Softmax: the Softmax applies the scale.
+                pendingScale[node.outputs[0]] = (x, scale)
+                values[node.outputs[0]] = values[x]
+                return
+            }
             let (a, asz) = try tensor(ins[0]), (b, bsz) = try tensor(ins[1])
             let shape = try ShapeMath.broadcast(asz, bsz)
             emit(node, .binary(op, BroadcastPlan(a: asz, b: bsz, out: shape)), inputs: [a, b], shape: shape)
@@ -288,25 +427,35 @@ struct PlanBuilder {
             emit(node, .globalAveragePool(channels: xs[0] * xs[1], spatial: xs[2...].reduce(1, *)), inputs: [x],
                  shape: [xs[0], xs[1]] + [Int](repeating: 1, count: xs.count - 2))
         case let .transpose(perm):
-            let (x, xs) = try tensor(ins[0])
+            let xs = try shapeOf(ins[0])
             let p = perm ?? Array((0..<xs.count).reversed())
             try ShapeMath.checkPermutation(p, rank: xs.count)
+            if Self.foldLayouts {
+                let v = try strided(ins[0])
+                values[node.outputs[0]] = .view(storage: v.storage, shape: p.map { v.shape[$0] }, strides: p.map { v.strides[$0] }, offset: v.offset)
+                return
+            }
+            let (x, _) = try tensor(ins[0])
             let (shape, map) = ShapeMath.transposeIndexMap(xs, perm: p)
             emit(node, .gather(map: map), inputs: [x], shape: shape)
         case let .slice(starts, ends, axes):
-            let (x, xs) = try tensor(ins[0])
-            let (shape, map): ([Int], [Int32])
+            let xs = try shapeOf(ins[0])
+            let geometry: (shape: [Int], begin: [Int], step: [Int])
             if let starts, let ends {
-                (shape, map) = try ShapeMath.slice(xs, starts: starts, ends: ends, axes: axes, steps: nil)
+                geometry = try ShapeMath.sliceGeometry(xs, starts: starts, ends: ends, axes: axes, steps: nil)
             } else {
                 guard let s = consts[1], let e = consts[2], ins.count < 4 || ins[3].isEmpty || consts[3] != nil,
                       ins.count < 5 || ins[4].isEmpty || consts[4] != nil else {
                     throw ONNXError("starts, ends, axes and steps must be constants")
                 }
-                (shape, map) = try ShapeMath.slice(xs, starts: s.asInts, ends: e.asInts,
-                                                   axes: ins.count > 3 ? consts[3]?.asInts : nil, steps: ins.count > 4 ? consts[4]?.asInts : nil)
+                geometry = try ShapeMath.sliceGeometry(xs, starts: s.asInts, ends: e.asInts,
+                                                       axes: ins.count > 3 ? consts[3]?.asInts : nil, steps: ins.count > 4 ? consts[4]?.asInts : nil)
             }
-            emit(node, .gather(map: map), inputs: [x], shape: shape)
+            let v = try strided(ins[0])
+            let offset = v.offset + zip(geometry.begin, v.strides).map { $0 * $1 }.reduce(0, +)
+            let strides = zip(v.strides, geometry.step).map { $0 * $1 }
+            values[node.outputs[0]] = .view(storage: v.storage, shape: geometry.shape, strides: strides, offset: offset)
+            if !Self.foldLayouts || geometry.shape.contains(0) { _ = try tensor(node.outputs[0]) }
         case let .gather(axis):
             let (x, xs) = try tensor(ins[0])
             guard let idx = consts[1] else { throw ONNXError("indices must be constant") }
@@ -325,9 +474,10 @@ struct PlanBuilder {
         case let .softmax(axis, coerce2D):
             let (x, xs) = try tensor(ins[0])
             let ax = try ShapeMath.normalizeAxis(axis, rank: xs.count)
+            let scale = pendingScale[ins[0]]?.scale ?? 1
             let kind: StepKind = coerce2D
-                ? .softmax(outer: xs[..<ax].reduce(1, *), axis: xs[ax...].reduce(1, *), inner: 1)
-                : .softmax(outer: xs[..<ax].reduce(1, *), axis: xs[ax], inner: xs[(ax + 1)...].reduce(1, *))
+                ? .softmax(outer: xs[..<ax].reduce(1, *), axis: xs[ax...].reduce(1, *), inner: 1, scale: scale)
+                : .softmax(outer: xs[..<ax].reduce(1, *), axis: xs[ax], inner: xs[(ax + 1)...].reduce(1, *), scale: scale)
             emit(node, kind, inputs: [x], shape: xs)
         case let .layerNorm(axis, eps):
             let (x, xs) = try tensor(ins[0])

@@ -87,7 +87,8 @@ enum ShapeMath {
     }
 
     /// Normalised (start, step, count) per axis for ONNX Slice, clamped as the spec says.
-    static func slice(_ shape: [Int], starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?) throws -> (shape: [Int], map: [Int32]) {
+    static func sliceGeometry(_ shape: [Int], starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?) throws
+        -> (shape: [Int], begin: [Int], step: [Int]) {
         let r = shape.count
         let axesN = try (axes ?? Array(0..<starts.count)).map { try normalizeAxis($0, rank: r) }
         guard starts.count == ends.count, axesN.count == starts.count, (steps?.count ?? starts.count) == starts.count else {
@@ -109,11 +110,45 @@ enum ShapeMath {
             }
             begin[ax] = s; step[ax] = st
         }
+        return (outShape, begin, step)
+    }
+
+    static func slice(_ shape: [Int], starts: [Int], ends: [Int], axes: [Int]?, steps: [Int]?) throws -> (shape: [Int], map: [Int32]) {
+        let (outShape, begin, step) = try sliceGeometry(shape, starts: starts, ends: ends, axes: axes, steps: steps)
         let inStrides = Tensor.strides(of: shape)
         var base = 0
-        for a in 0..<r { base += begin[a] * inStrides[a] }
-        let strides = (0..<r).map { inStrides[$0] * step[$0] }
+        for a in 0..<shape.count { base += begin[a] * inStrides[a] }
+        let strides = (0..<shape.count).map { inStrides[$0] * step[$0] }
         return (outShape, indexMap(outShape, strides: strides, base: base))
+    }
+
+    /// Strides that give a strided layout (`shape`, `strides`) the shape `newShape` without moving
+    /// data (NumPy's no-copy reshape), or nil when the data would have to move.
+    static func reshapeStrides(_ shape: [Int], _ strides: [Int], to newShape: [Int]) -> [Int]? {
+        // Drop size-1 dims (their stride is irrelevant), then match groups of old and new dims
+        // with equal products; each old group must be contiguous within itself.
+        let old = zip(shape, strides).filter { $0.0 != 1 }
+        var out = [Int](repeating: 0, count: newShape.count)
+        var i = 0, j = 0
+        let newIdx = newShape.indices.filter { newShape[$0] != 1 }
+        while i < old.count || j < newIdx.count {
+            guard i < old.count, j < newIdx.count else { return nil }
+            var po = old[i].0, pn = newShape[newIdx[j]]
+            var i1 = i + 1, j1 = j + 1
+            while po != pn {
+                if po < pn { guard i1 < old.count else { return nil }; po *= old[i1].0; i1 += 1 }
+                else { guard j1 < newIdx.count else { return nil }; pn *= newShape[newIdx[j1]]; j1 += 1 }
+            }
+            for k in i..<(i1 - 1) where old[k].1 != old[k + 1].1 * old[k + 1].0 { return nil }
+            var st = old[i1 - 1].1
+            for k in stride(from: j1 - 1, through: j, by: -1) { out[newIdx[k]] = st; st *= newShape[newIdx[k]] }
+            i = i1; j = j1
+        }
+        // Size-1 dims: any stride works; give them the next dim's extent so the layout reads naturally.
+        for k in newShape.indices.reversed() where newShape[k] == 1 {
+            out[k] = k + 1 < newShape.count ? out[k + 1] * newShape[k + 1] : 1
+        }
+        return out
     }
 
     private static func indexMap(_ outShape: [Int], strides: [Int], base: Int) -> [Int32] {

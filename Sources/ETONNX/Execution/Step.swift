@@ -31,8 +31,11 @@ enum StepKind {
     /// C[m×n] = act(alpha·op(A)·op(B) + beta·C); `biasVector` when C is a length-n vector (beta 1).
     case gemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
               activation: Activation, cMode: GemmCMode, packedB: PackedMatrix?)
-    /// Batched matmul: per batch, element offsets of A, B and the output.
-    case matMul(m: Int, n: Int, k: Int, batches: [(Int, Int, Int)], activation: Activation, packedB: PackedMatrix?)
+    /// Batched matmul: per batch, element offsets of A, B and the output; A and B as GEMM
+    /// operands (leading dimension, transposed) so strided views are read in place; output rows
+    /// `ldc` apart (more than n when the output is written in a following Transpose's layout).
+    case matMul(m: Int, n: Int, k: Int, batches: [(Int, Int, Int)], a: (ld: Int, trans: Bool), b: (ld: Int, trans: Bool),
+                ldc: Int, activation: Activation, packedB: PackedMatrix?)
     case binary(BinaryOp, BroadcastPlan)
     case unary(UnaryOp, count: Int)
     case globalAveragePool(channels: Int, spatial: Int)
@@ -40,7 +43,10 @@ enum StepKind {
     case gather(map: [Int32])
     /// Concatenation: `outer` blocks, each the inputs' chunks in order.
     case concat(outer: Int, chunks: [Int])
-    case softmax(outer: Int, axis: Int, inner: Int)
+    /// Softmax of scale·x (scale > 0: a Mul by a scalar folded in).
+    case softmax(outer: Int, axis: Int, inner: Int, scale: Float)
+    /// Copy of a strided view into a contiguous tensor (Transpose, Slice).
+    case stridedCopy(shape: [Int], strides: [Int], offset: Int)
     case layerNorm(rows: Int, cols: Int, epsilon: Float, hasBias: Bool)
     /// y = x·scale[c] + shift[c], per channel (an unfused BatchNormalization).
     case affine(channels: Int, spatial: Int, scale: [Float], shift: [Float])

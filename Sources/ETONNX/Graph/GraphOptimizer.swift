@@ -7,6 +7,7 @@ enum GraphOptimizer {
         foldBatchNorm(m)
         recogniseHardSigmoid(m)
         recogniseHardSwish(m)
+        recogniseGELU(m)
         fuseActivations(m)
     }
 
@@ -105,6 +106,44 @@ enum GraphOptimizer {
                 dead.insert(j)
                 break
             }
+        }
+        removeNodes(m, dead)
+    }
+
+    /// PyTorch's opset < 20 GELU, Div(x, √2) → Erf → Add(1) → Mul(x) → Mul(0.5) (operands in
+    /// either order; Mul(x, 1/√2) for the Div), is one GELU activation, so it fuses into the
+    /// Gemm before it instead of five passes over the MLP's widest tensor.
+    static func recogniseGELU(_ m: ONNXModel) {
+        let c = consumers(m)
+        var dead = Set<Int>()
+        func close(_ v: Float?, _ target: Float) -> Bool { v.map { abs($0 - target) <= 1e-6 * target } ?? false }
+        // The other operand of a binary node whose one operand is a scalar matching `ok`.
+        func operand(_ i: Int, scalar ok: (Float?) -> Bool) -> String? {
+            let ins = m.nodes[i].inputs
+            guard ins.count == 2 else { return nil }
+            if ok(scalarConstant(ins[1], m)) && m.constants[ins[0]] == nil { return ins[0] }
+            if ok(scalarConstant(ins[0], m)) && m.constants[ins[1]] == nil { return ins[1] }
+            return nil
+        }
+        let root2 = Float(2).squareRoot()
+        for i in m.nodes.indices where !dead.contains(i) {
+            let x: String
+            switch m.nodes[i].op {
+            case .binary(.div): guard let v = operand(i, scalar: { close($0, root2) }), m.nodes[i].inputs[0] == v else { continue }; x = v
+            case .binary(.mul): guard let v = operand(i, scalar: { close($0, 1 / root2) }) else { continue }; x = v
+            default: continue
+            }
+            guard let e = soleConsumer(m.nodes[i].outputs[0], m, c), case .unary(.erf) = m.nodes[e].op,
+                  let a = soleConsumer(m.nodes[e].outputs[0], m, c), case .binary(.add) = m.nodes[a].op,
+                  operand(a, scalar: { $0 == 1 }) == m.nodes[e].outputs[0],
+                  let p = soleConsumer(m.nodes[a].outputs[0], m, c), case .binary(.mul) = m.nodes[p].op,
+                  Set(m.nodes[p].inputs) == [x, m.nodes[a].outputs[0]],
+                  let h = soleConsumer(m.nodes[p].outputs[0], m, c), case .binary(.mul) = m.nodes[h].op,
+                  operand(h, scalar: { $0 == 0.5 }) == m.nodes[p].outputs[0] else { continue }
+            m.nodes[h].op = .unary(.activation(.gelu))
+            m.nodes[h].inputs = [x]
+            m.nodes[h].opType = "Gelu"
+            dead.formUnion([i, e, a, p])
         }
         removeNodes(m, dead)
     }
