@@ -7,7 +7,8 @@ Every model has inputs `template` 1x3x128x128 and `search` 1x3x256x256 and outpu
 depend on the frame at all, so cv2.TrackerVit's box arithmetic can be tested without a trained
 network (with random weights TrackerVit drifts and crashes). The `pixels` model adds to the score
 a per-cell weighted mean of the three normalised search planes, so the score (and the lost
-decision) depends on the crop, its resize and the normalisation of each plane.
+decision) depends on the crop, its resize and the normalisation of each plane; `content` and
+`contentlost` do the same for the size and offset maps too, so the box follows the content.
 
 Usage: trackervit_models.py OUT_DIR [--metadata] [--bad]
 Writes OUT_DIR/<name>.onnx for every model. With --metadata the files carry etrack.* metadata_props
@@ -47,7 +48,10 @@ METADATA = {
 
 
 def build(name, score, size, offset, score_weights=(0.0, 0.0, 0.0), metadata=False,
-          inputs=("template", "search"), outputs=("output1", "output2", "output3"), offset_channels=2):
+          inputs=("template", "search"), outputs=("output1", "output2", "output3"), offset_channels=2,
+          size_weights=None, offset_weights=None):
+    """score_weights (3 values) and size_weights / offset_weights (2x3: per output channel, per
+    search plane) add weight x (the cell's mean of that normalised search plane) to the maps."""
     s, z, o = maps(score, size, offset)
     inits, nodes = [], []
     if offset_channels != 2:
@@ -55,12 +59,13 @@ def build(name, score, size, offset, score_weights=(0.0, 0.0, 0.0), metadata=Fal
     tw = np.zeros((1, 3, 128, 128), np.float32)
     inits.append(numpy_helper.from_array(tw, "tz_w"))
     nodes.append(helper.make_node("Conv", [inputs[0], "tz_w"], ["tz"], kernel_shape=[128, 128], strides=[128, 128]))
-    for out, base, w in ((outputs[0], s, score_weights), (outputs[1], z, None), (outputs[2], o, None)):
+    for out, base, w in ((outputs[0], s, [score_weights]), (outputs[1], z, size_weights), (outputs[2], o, offset_weights)):
         ch = base.shape[1]
         W = np.zeros((ch, 3, S, S), np.float32)
-        if w is not None:
-            for k in range(3):
-                W[0, k] = w[k] / (S * S)
+        if w is not None and ch == len(w):
+            for c in range(ch):
+                for k in range(3):
+                    W[c, k] = w[c][k] / (S * S)
         inits.append(numpy_helper.from_array(W, out + "_w"))
         inits.append(numpy_helper.from_array(base, out + "_map"))
         nodes.append(helper.make_node("Conv", [inputs[1], out + "_w"], [out + "_c"], kernel_shape=[S, S], strides=[S, S]))
@@ -99,6 +104,17 @@ def models():
     # Score depends on the normalised search planes (0, 1, 2 with different weights): black
     # frames fall below the threshold, real frames mostly stay above; the peak cell stays (8, 8).
     yield "pixels", peak(8, 8, 0.75, 0.1), (0.2502, 0.2504), (0.25, 0.0), (0.3, -0.05, 0.03)
+    # Pixel-dependent probes for the normalisation (every output moves with the crop's content):
+    # a flat score plus per-cell plane means, so the content picks the cell; sizes and offsets
+    # shift with the plane means of that cell (the box wanders, grows and shrinks).
+    yield "content", np.full((S, S), 0.5, np.float32), (0.25, 0.25), (0.5, 0.5), dict(
+        score_weights=(0.08, -0.06, 0.05), size_weights=[[0.004, 0, -0.003], [0, 0.004, 0.002]],
+        offset_weights=[[0.2, -0.1, 0], [0, 0.15, -0.1]])
+    # A peak near the 0.20 threshold that the plane means push above or below: ok and lost frames
+    # alternate with the content; sizes and offsets as above, centred on "hold still".
+    yield "contentlost", peak(8, 8, 0.18, 0.0), (0.2502, 0.2502), (0.0, 0.0), dict(
+        score_weights=(-0.2, 0.1, 0.1), size_weights=[[0.003, -0.002, 0], [0.002, 0, 0.003]],
+        offset_weights=[[0.1, 0, 0.1], [-0.1, 0.1, 0]])
 
 
 def bad_models():
@@ -124,7 +140,9 @@ if __name__ == "__main__":
     os.makedirs(a.out, exist_ok=True)
     for spec in models():
         name, rest = spec[0], spec[1:]
-        onnx.save(build(name, *rest, metadata=a.metadata), os.path.join(a.out, name + ".onnx"))
+        kw = rest[-1] if isinstance(rest[-1], dict) else {}
+        rest = rest[:-1] if kw else rest
+        onnx.save(build(name, *rest, metadata=a.metadata, **kw), os.path.join(a.out, name + ".onnx"))
         print(os.path.join(a.out, name + ".onnx"))
     if a.bad:
         for name, kw in bad_models():
