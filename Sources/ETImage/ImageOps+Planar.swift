@@ -36,7 +36,8 @@ extension ImageOps {
     /// `blobFromImage`) do: `value = (Float(p) - Float(subtract[c])) * Float(multiply[c])`, all in
     /// Float, with the Double parameters rounded to Float first as OpenCV does.
     ///
-    /// TrackerVit is `subtracting: 255 * m, multiplyingBy: 1 / (255 * s)`;
+    /// TrackerVit's documented normalisation is `subtracting: 255 * m, multiplyingBy: 1 / (255 * s)`
+    /// (cv2.TrackerVit itself passes other multipliers: `OneStreamTracker.openCVBlobParameters`);
     /// TrackerNano is `channelOrder: .bgr` on a BGR frame (here: `.rgb` on our RGB frames)
     /// with no mean and multiplier 1.
     ///

@@ -2,11 +2,13 @@ import ETImage
 import ETTracking
 import Foundation
 
-/// Fixed-map one-stream models (scripts/reference/trackervit_models.py) and the cv2.TrackerVit
+/// Fixed-map and pixel-dependent one-stream models (scripts/reference/trackervit_models.py) and the cv2.TrackerVit
 /// reference runner (scripts/reference/trackervit_opencv.py).
 enum OneStreamFixtures {
     /// The models compared with cv2.TrackerVit (their maps do not depend on the frame).
     static let modelNames = ["still", "drift", "driftback", "flat", "lost"]
+    /// Models whose score, size and offset maps depend on the normalised search planes.
+    static let pixelModelNames = ["pixels", "content", "contentlost"]
 
     /// A fresh folder with the plain models, the `--bad` ones, and the same models with metadata under meta/.
     static let directory: String = {

@@ -17,7 +17,8 @@ public struct OneStreamParameters: Sendable, Equatable {
         /// Reproduces `cv2.TrackerVit` box for box: integer boxes, C integer division in the crop,
         /// OSTrack's x2_pad off-by-one in the ROI (which decides when OpenCV throws; copyMakeBorder
         /// then restores the dropped column), black padding, OpenCV's BGR planes with the statistics in
-        /// the model's order (so B gets the R mean/std), first maximum, floor decode, no clamp.
+        /// the model's order (so B gets the R mean/std) and its quaternion-divided scale factors
+        /// (`1.0 / Scalar(std)`), first maximum, floor decode, no clamp.
         case openCVCompatible = "opencv"
         /// OSTrack's test loop done right: the statistics on the channels they belong to,
         /// Python-style rounding of the crop origin, float boxes, the box clipped to the image

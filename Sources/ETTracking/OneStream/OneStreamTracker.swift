@@ -10,8 +10,9 @@ import Foundation
 /// Two modes (see `OneStreamParameters.Mode`):
 /// - `.openCVCompatible` reproduces `cv2.TrackerVit` exactly, quirks included (integer boxes,
 ///   truncating C division, the x2_pad off-by-one, BGR planes normalised with the statistics in
-///   the model's order, floor decode, no clamp). Where OpenCV would throw (the search window has
-///   left the frame, or the box has shrunk to nothing) this throws a `TrackingError` instead.
+///   the model's order and OpenCV's quaternion-divided scale factors, floor decode, no clamp).
+///   Where OpenCV would throw (the search window has left the frame, or the box has shrunk to
+///   nothing) this throws a `TrackingError` instead.
 /// - `.corrected` is our tracker: float boxes, the statistics on the right channels, the box
 ///   clipped to the frame with a margin, a bounded scale change per frame, and the last box
 ///   held while the target is lost. It never throws on a frame once initialised.
@@ -66,12 +67,32 @@ public final class OneStreamTracker: SingleObjectTracker {
             // given, so plane 0 = B gets mean[0]/std[0] (R's for ImageNet). Our frames are RGB:
             // reversing them gives OpenCV's planes.
             channelOrder = .bgr
+            (subtract, multiply) = Self.openCVBlobParameters(mean: pre.mean, std: pre.std)
         case .corrected:
             channelOrder = pre.colorOrder == .rgb ? .rgb : .bgr
+            // The documented normalisation: (p − 255·m) / (255·s) per channel.
+            subtract = pre.mean.map { $0 * 255 }
+            multiply = pre.std.map { 1 / ($0 * 255) }
         }
-        // blobFromImageWithParams: mean = 255·m, scalefactor = 1/(255·s).
-        subtract = pre.mean.map { $0 * 255 }
-        multiply = pre.std.map { 1 / ($0 * 255) }
+    }
+
+    /// The per-plane (subtract, multiply) that `cv2.TrackerVit` (OpenCV 5.0) passes to
+    /// `blobFromImageWithParams`: `mean = meanvalue * 255.0` and
+    /// `scalefactor = (1.0 / stdvalue) * (1 / 255.0)`, in OpenCV's double arithmetic.
+    ///
+    /// OpenCV bug: `1.0 / stdvalue` with a `cv::Scalar` is quaternion division, not an elementwise
+    /// reciprocal: `a / s = conj(s) · (a / |s|²)` with conj(s) = (s0, −s1, −s2, −s3) and the fourth
+    /// component 0. For ImageNet's std (0.229, 0.224, 0.225) the multipliers are
+    /// (+1.49437, −1.46174, −1.46827)/255 instead of (4.36681, 4.46429, 4.44444)/255: plane 0 is
+    /// scaled by 0.342 of the documented factor, planes 1 and 2 by −0.327 and −0.330 (sign flipped).
+    /// The mean is elementwise (`Scalar * double`), as documented. Measured through cv2.TrackerVit
+    /// by `scripts/reference/trackervit_normalisation.py`.
+    static func openCVBlobParameters(mean: [Double], std: [Double]) -> (subtract: [Double], multiply: [Double]) {
+        let s = (0..<4).map { $0 < std.count ? std[$0] : 0 }  // Scalar: missing components are 0
+        let inverseNorm = 1.0 / (s[0] * s[0] + s[1] * s[1] + s[2] * s[2] + s[3] * s[3])
+        let conjugate = [s[0], -s[1], -s[2], -s[3]]
+        let multiply = std.indices.map { conjugate[$0] * inverseNorm * (1 / 255.0) }
+        return (mean.map { $0 * 255.0 }, multiply)
     }
 
     /// Convenience: loads the model from an `.onnx` file and makes one tracker.
@@ -169,7 +190,8 @@ public final class OneStreamTracker: SingleObjectTracker {
         return (side, x, y)
     }
 
-    /// (p − 255·m) / (255·s) per plane, bit-exact with `blobFromImageWithParams`.
+    /// (p − subtract) · multiply per plane in Float, bit-exact with `blobFromImageWithParams`:
+    /// (p − 255·m) / (255·s) in corrected mode, cv2.TrackerVit's factors in OpenCV-compatible mode.
     private func normalise(_ crop: Image, into input: String) {
         ImageOps.toPlanar(crop, into: plan.inputBuffer(input).baseAddress!, channelOrder: channelOrder,
                           subtracting: subtract, multiplyingBy: multiply)
