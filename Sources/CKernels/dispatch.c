@@ -119,6 +119,10 @@ void ck_binary(int op, long n, const float *a, long inca, const float *b, long i
     CK_DISPATCH(ck_binary, op, n, a, inca, b, incb, y, act);
 }
 
+void ck_sgemm_pack_a(long mc, long kc, const float *a, long rs, long cs, float *pa) {
+    CK_DISPATCH(ck_sgemm_pack_a, mc, kc, a, rs, cs, pa);
+}
+
 void ck_winograd23_input(const float *in, long c0, long count, long H, long W, float *v, long plane) {
     CK_DISPATCH(ck_winograd23_input, in, c0, count, H, W, v, plane);
 }

@@ -2,7 +2,7 @@
 #include <string.h>
 #include "../internal.h"
 
-void ck_sgemm_pack_a(long mc, long kc, const float *a, long rs, long cs, float *pa) {
+void ck_sgemm_pack_a_generic(long mc, long kc, const float *a, long rs, long cs, float *pa) {
     for (long i0 = 0; i0 < mc; i0 += CK_GEMM_MR) {
         long mr = CK_MIN(CK_GEMM_MR, mc - i0);
         const float *src = a + i0 * rs;

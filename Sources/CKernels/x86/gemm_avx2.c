@@ -164,4 +164,56 @@ void ck_sgemv_cols_avx2(long n, long k, const float *x, long incx, const float *
         y[j] = s;
     }
 }
+/// ck_sgemm_pack_a for row-major A (cs == 1): 8 columns of the 6 rows at a time, transposed in
+/// registers (an 8×8 transpose with two zero rows) and stored as eight 6-float groups; the
+/// scalar gather of the portable version was 7% of a one-stream network (activations are
+/// packed on every call). Other layouts take the portable code.
+CK_AVX2 void ck_sgemm_pack_a_avx2(long mc, long kc, const float *a, long rs, long cs, float *pa) {
+    if (cs != 1 || kc < 8) {
+        ck_sgemm_pack_a_generic(mc, kc, a, rs, cs, pa);
+        return;
+    }
+    for (long i0 = 0; i0 < mc; i0 += CK_GEMM_MR) {
+        long mr = CK_MIN(CK_GEMM_MR, mc - i0);
+        const float *src = a + i0 * rs;
+        if (mr < CK_GEMM_MR) {
+            ck_sgemm_pack_a_generic(mr, kc, src, rs, cs, pa);
+            pa += CK_GEMM_MR * kc;
+            continue;
+        }
+        const float *r0 = src, *r1 = src + rs, *r2 = src + 2 * rs, *r3 = src + 3 * rs, *r4 = src + 4 * rs, *r5 = src + 5 * rs;
+        long p = 0;
+        const __m256 z = _mm256_setzero_ps();
+        for (; p + 8 <= kc; p += 8) {
+            __m256 x0 = _mm256_loadu_ps(r0 + p), x1 = _mm256_loadu_ps(r1 + p), x2 = _mm256_loadu_ps(r2 + p);
+            __m256 x3 = _mm256_loadu_ps(r3 + p), x4 = _mm256_loadu_ps(r4 + p), x5 = _mm256_loadu_ps(r5 + p);
+            __m256 t0 = _mm256_unpacklo_ps(x0, x1), t1 = _mm256_unpackhi_ps(x0, x1);
+            __m256 t2 = _mm256_unpacklo_ps(x2, x3), t3 = _mm256_unpackhi_ps(x2, x3);
+            __m256 t4 = _mm256_unpacklo_ps(x4, x5), t5 = _mm256_unpackhi_ps(x4, x5);
+            __m256 t6 = _mm256_unpacklo_ps(z, z), t7 = t6;
+            __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+            __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+            __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+            __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+            // Column q of the 8 (rows 0..5 in lanes 0..5 of c[q]).
+            __m256 c[8] = {
+                _mm256_permute2f128_ps(u0, u4, 0x20), _mm256_permute2f128_ps(u1, u5, 0x20),
+                _mm256_permute2f128_ps(u2, u6, 0x20), _mm256_permute2f128_ps(u3, u7, 0x20),
+                _mm256_permute2f128_ps(u0, u4, 0x31), _mm256_permute2f128_ps(u1, u5, 0x31),
+                _mm256_permute2f128_ps(u2, u6, 0x31), _mm256_permute2f128_ps(u3, u7, 0x31),
+            };
+            // Each 8-float store spills 2 floats into the next group, which the next store
+            // overwrites; the last one of the block stores 4 + 2 through a 128-bit and a 64-bit store.
+            for (int q = 0; q < 7; q++) _mm256_storeu_ps(pa + q * 6, c[q]);
+            _mm_storeu_ps(pa + 42, _mm256_castps256_ps128(c[7]));
+            _mm_storel_pi((__m64 *)(pa + 46), _mm256_extractf128_ps(c[7], 1));
+            pa += 48;
+        }
+        for (; p < kc; p++) {
+            pa[0] = r0[p]; pa[1] = r1[p]; pa[2] = r2[p]; pa[3] = r3[p]; pa[4] = r4[p]; pa[5] = r5[p];
+            pa += CK_GEMM_MR;
+        }
+    }
+}
+
 #endif
