@@ -170,6 +170,20 @@ public final class ExecutionPlan {
                                  c: out + co, ldc: ldc, activation: act, pool: pool)
                 }
             }
+        case let .attention(batches, n, keys, dk, dv, fq, fk, fv, ldo, scale, act, block):
+            let q = ptr(s.inputs[0]), k = ptr(s.inputs[1]), v = ptr(s.inputs[2]), scores = scratch!
+            for (qo, ko, vo, oo) in batches {
+                var r0 = 0
+                while r0 < n {
+                    let rows = min(block, n - r0)
+                    Kernels.gemm(m: rows, n: keys, k: dk, a: q + qo + (fq.trans ? r0 : r0 * fq.ld), lda: fq.ld, transA: fq.trans,
+                                 b: k + ko, ldb: fk.ld, transB: fk.trans, c: scores, ldc: keys, pool: pool)
+                    Kernels.softmax(rows: rows, cols: keys, scores, scale: scale)
+                    Kernels.gemm(m: rows, n: dv, k: keys, a: scores, lda: keys, transA: false, b: v + vo, ldb: fv.ld, transB: fv.trans,
+                                 c: out + oo + r0 * ldo, ldc: ldo, activation: act, pool: pool)
+                    r0 += rows
+                }
+            }
         case let .binary(op, plan):
             ElementwiseKernels.binary(op, ptr(s.inputs[0]), ptr(s.inputs[1]), plan, out)
         case let .unary(op, count):

@@ -40,6 +40,24 @@ struct PlanBuilder {
     private var foldedNodes = Set<Int>()
     /// Values that are their input times a positive scalar, left for the Softmax reading them.
     private var pendingScale: [String: (input: String, scale: Float)] = [:]
+    /// softmax(scale·Q·K) not computed yet, by the Softmax's output name: the MatMul reading it
+    /// becomes one fused attention step.
+    private var pendingAttention: [String: PendingAttention] = [:]
+
+    struct PendingAttention {
+        var qkNode: Int, softmaxNode: Int
+        var q: Int, k: Int
+        var fq: (ld: Int, trans: Bool), fk: (ld: Int, trans: Bool)
+        var batch: [Int]
+        /// Per batch: element offsets of Q and K.
+        var offsets: [(Int, Int)]
+        var n: Int, keys: Int, dk: Int
+        var scale: Float
+    }
+
+    /// Query rows per block of the fused attention: the block's scores (rows × keys floats) stay
+    /// in L2 between the two products and the softmax.
+    static let attentionRowBlock = 96
 
     init(model: ONNXModel, staticInputs: Set<String> = []) {
         self.model = model
@@ -180,6 +198,9 @@ struct PlanBuilder {
     /// axis, writing straight into that Transpose's layout.
     private mutating func planMatMul(_ node: GraphNode, index: Int, activation act: Activation) throws {
         let ins = node.inputs
+        if let att = pendingAttention.removeValue(forKey: ins[0]) {
+            if try planAttention(node, index: index, att, activation: act) { return }
+        }
         var A = try strided(ins[0]), B = try strided(ins[1])
         let asz0 = A.shape, bsz0 = B.shape
         if asz0.count == 1 { A.shape = [1] + A.shape; A.strides = [0] + A.strides }
@@ -219,23 +240,9 @@ struct PlanBuilder {
         var shape = batch + [m, n]
         if asz0.count == 1 { shape.remove(at: shape.count - 2) }
         if bsz0.count == 1 { shape.removeLast() }
-        // Output layout: contiguous, or that of the Transpose reading it.
-        var outStrides = Tensor.strides(of: batch + [m, n])
-        var outShape = shape
-        var foldedInto: (index: Int, name: String)?
-        if Self.foldLayouts, asz0.count >= 2, bsz0.count >= 2,
-           let users = onlyConsumed(node.outputs[0], by: { if case .transpose = $0 { return true } else { return false } }),
-           users.count == 1, case let .transpose(perm) = model.nodes[users[0]].op {
-            let r = shape.count
-            let p = perm ?? Array((0..<r).reversed())
-            if p.count == r, Set(p) == Set(0..<r), p[r - 1] == r - 1 {
-                let tShape = p.map { shape[$0] }, tStrides = Tensor.strides(of: tShape)
-                for d in 0..<r { outStrides[d] = tStrides[p.firstIndex(of: d)!] }
-                outShape = tShape
-                foldedInto = (users[0], model.nodes[users[0]].outputs[0])
-            }
-        }
-        let ldc = outStrides[shape.count - 2]
+        let (outShape, outStrides, foldedInto) = outputLayout(node, shape: shape, full: batch + [m, n],
+                                                              canFold: asz0.count >= 2 && bsz0.count >= 2)
+        let ldc = outStrides[batch.count]
         var batches: [(Int, Int, Int)] = []
         for t in 0..<total {
             var rem = t, ia = A.offset, ib = B.offset, ic = 0
@@ -244,6 +251,14 @@ struct PlanBuilder {
                 ia += i * sa[d]; ib += i * sb[d]; ic += i * outStrides[d]
             }
             batches.append((ia, ib, ic))
+        }
+        // Q·K → (× scale) → Softmax → ·V: wait for the second product and fuse the four.
+        if Self.foldLayouts, act == .identity, asz0.count >= 2, bsz0.count >= 2, let chain = attentionChain(node.outputs[0], rank: batch.count + 2) {
+            pendingAttention[chain.probabilities] = PendingAttention(
+                qkNode: index, softmaxNode: chain.softmax, q: A.storage, k: B.storage, fq: fa!, fk: fb!, batch: batch,
+                offsets: batches.map { ($0.0, $0.1) }, n: m, keys: n, dk: k, scale: chain.scale)
+            foldedNodes.formUnion(chain.nodes)
+            return
         }
         let packed = bsz0.count == 2 ? model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil } : nil
         emit(node, .matMul(m: m, n: n, k: k, batches: batches, a: fa!, b: fb!, ldc: ldc, activation: act, packedB: packed),
@@ -254,7 +269,110 @@ struct PlanBuilder {
         }
     }
 
-    private mutating func emit(_ node: GraphNode, _ kind: StepKind, inputs: [Int], shape: [Int], macs: Int = 0) {
+    /// Where a MatMul writes: contiguous, or in the layout of the Transpose that alone reads it
+    /// (when that Transpose keeps the last axis). Returns the stored shape, the strides of the
+    /// MatMul's own (batch…, m, n) dims in it, and the Transpose folded in.
+    private func outputLayout(_ node: GraphNode, shape: [Int], full: [Int], canFold: Bool)
+        -> (shape: [Int], strides: [Int], folded: (index: Int, name: String)?) {
+        var strides = Tensor.strides(of: full)
+        if Self.foldLayouts, canFold,
+           let users = onlyConsumed(node.outputs[0], by: { if case .transpose = $0 { return true } else { return false } }),
+           users.count == 1, case let .transpose(perm) = model.nodes[users[0]].op {
+            let r = shape.count
+            let p = perm ?? Array((0..<r).reversed())
+            if p.count == r, Set(p) == Set(0..<r), p[r - 1] == r - 1 {
+                let tShape = p.map { shape[$0] }, tStrides = Tensor.strides(of: tShape)
+                for d in 0..<r { strides[d] = tStrides[p.firstIndex(of: d)!] }
+                return (tShape, strides, (users[0], model.nodes[users[0]].outputs[0]))
+            }
+        }
+        return (shape, strides, nil)
+    }
+
+    /// For a MatMul output S: S (× positive scalar) → Softmax over the last axis → first input of
+    /// one MatMul, each value read by the next node only. Returns the scale, the nodes folded
+    /// away (Mul, Softmax) and the Softmax output's name.
+    private func attentionChain(_ s: String, rank: Int) -> (scale: Float, nodes: [Int], softmax: Int, probabilities: String)? {
+        func sole(_ v: String) -> Int? {
+            guard !graphOutputs.contains(v), let c = consumers[v], c.count == 1 else { return nil }
+            return c[0]
+        }
+        guard var next = sole(s) else { return nil }
+        var scale: Float = 1, nodes: [Int] = []
+        if case .binary(.mul) = model.nodes[next].op {
+            let mul = model.nodes[next]
+            guard mul.inputs.count == 2, let other = mul.inputs.first(where: { $0 != s }),
+                  let c = constant(other), c.count == 1, c.shape.count <= rank, let v = c.asFloats.first, v.isFinite, v > 0,
+                  let after = sole(mul.outputs[0]) else { return nil }
+            scale = v; nodes.append(next); next = after
+        }
+        guard case let .softmax(axis, _) = model.nodes[next].op,
+              (try? ShapeMath.normalizeAxis(axis, rank: rank)) == rank - 1 else { return nil }
+        let probabilities = model.nodes[next].outputs[0]
+        guard let user = sole(probabilities), case .matMul = model.nodes[user].op,
+              model.nodes[user].inputs.count == 2, model.nodes[user].inputs[0] == probabilities,
+              model.nodes[user].inputs[1] != probabilities else { return nil }
+        nodes.append(next)
+        return (scale, nodes, next, probabilities)
+    }
+
+    /// The second product of a pending attention (P·V): one fused step, or, when V's batch does
+    /// not line up with the scores', the three steps as they were.
+    private mutating func planAttention(_ node: GraphNode, index: Int, _ att: PendingAttention, activation act: Activation) throws -> Bool {
+        var V = try strided(node.inputs[1])
+        let rows = att.n, keys = att.keys
+        let probShape = att.batch + [rows, keys]
+        var fused = V.shape.count >= 2 && V.shape[V.shape.count - 2] == keys
+        if fused, let b = try? ShapeMath.broadcast(att.batch, Array(V.shape.dropLast(2))), b == att.batch {} else { fused = false }
+        if !fused {
+            // Emit Q·K and the Softmax after all; the MatMul then plans as usual.
+            let qk = model.nodes[att.qkNode], sm = model.nodes[att.softmaxNode]
+            emit(qk, .matMul(m: rows, n: keys, k: att.dk, batches: att.offsets.enumerated().map { ($1.0, $1.1, $0 * rows * keys) },
+                             a: att.fq, b: att.fk, ldc: keys, activation: .identity, packedB: nil),
+                 inputs: [att.q, att.k], shape: probShape, macs: att.offsets.count * rows * keys * att.dk)
+            let (scores, _) = try tensor(qk.outputs[0])
+            emit(sm, .softmax(outer: att.batch.reduce(1, *) * rows, axis: keys, inner: 1, scale: att.scale), inputs: [scores], shape: probShape)
+            return false
+        }
+        let dv = V.shape[V.shape.count - 1]
+        let rs = V.strides[V.shape.count - 2], cs = V.strides[V.shape.count - 1]
+        var fv: (ld: Int, trans: Bool)
+        if cs == 1 || dv == 1 { fv = (dv == 1 ? 1 : rs, false) } else if rs == 1 { fv = (cs, true) } else {
+            let (s, _) = try tensor(node.inputs[1])
+            V = (s, V.shape, Tensor.strides(of: V.shape), 0)
+            fv = (dv, false)
+        }
+        if !fv.trans && fv.ld < dv { fv.ld = dv }
+        let vr = V.shape.count - 2
+        let vb = (0..<att.batch.count).map { d -> Int in
+            let i = d - (att.batch.count - vr)
+            return i < 0 || V.shape[i] == 1 ? 0 : V.strides[i]
+        }
+        let shape = att.batch + [rows, dv]
+        let (outShape, outStrides, foldedInto) = outputLayout(node, shape: shape, full: shape, canFold: true)
+        var batches: [(Int, Int, Int, Int)] = []
+        for (t, (qo, ko)) in att.offsets.enumerated() {
+            var rem = t, vo = V.offset, oo = 0
+            for d in stride(from: att.batch.count - 1, through: 0, by: -1) {
+                let i = rem % att.batch[d]; rem /= att.batch[d]
+                vo += i * vb[d]; oo += i * outStrides[d]
+            }
+            batches.append((qo, ko, vo, oo))
+        }
+        let block = Self.attentionRowBlock
+        scratchCount = max(scratchCount, min(block, rows) * keys)
+        let macs = batches.count * rows * keys * (att.dk + dv)
+        emit(node, .attention(batches: batches, n: rows, keys: keys, dk: att.dk, dv: dv, q: att.fq, k: att.fk, v: fv,
+                              ldo: outStrides[att.batch.count], scale: att.scale, activation: act, rowBlock: block),
+             inputs: [att.q, att.k, V.storage], shape: outShape, macs: macs, opName: act == .identity ? "Attention" : "Attention+\(act)")
+        if let (i, name) = foldedInto {
+            foldedNodes.insert(i)
+            values[name] = values[node.outputs[0]]
+        }
+        return true
+    }
+
+    private mutating func emit(_ node: GraphNode, _ kind: StepKind, inputs: [Int], shape: [Int], macs: Int = 0, opName: String? = nil) {
         // A step that reads only static values computes a static value: it runs once per change of
         // the static inputs, and its output must then survive every later run (never reused).
         let isStatic = !staticInputs.isEmpty && inputs.allSatisfy { staticStorages.contains($0) }
@@ -266,7 +384,7 @@ struct PlanBuilder {
             staticSteps.insert(steps.count)
             for s in inputs { storages[s].last = Int.max }
         }
-        steps.append(Step(node: node.name, opName: node.op.name, kind: kind, inputs: inputs, output: out, outputShape: shape, macs: macs))
+        steps.append(Step(node: node.name, opName: opName ?? node.op.name, kind: kind, inputs: inputs, output: out, outputShape: shape, macs: macs))
         values[node.outputs[0]] = .tensor(storage: out, shape: shape)
     }
 

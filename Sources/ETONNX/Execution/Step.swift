@@ -43,6 +43,12 @@ enum StepKind {
     case gather(map: [Int32])
     /// Concatenation: `outer` blocks, each the inputs' chunks in order.
     case concat(outer: Int, chunks: [Int])
+    /// Attention, per batch (offsets of Q, K, V and the output): O = softmax(scale·Q·K)·V, then
+    /// the activation; Q is n×dk, K dk×keys, V keys×dv (GEMM operand forms), output rows `ldo`
+    /// apart. Computed `rowBlock` query rows at a time, so the scores never leave L2.
+    case attention(batches: [(Int, Int, Int, Int)], n: Int, keys: Int, dk: Int, dv: Int, q: (ld: Int, trans: Bool),
+                   k: (ld: Int, trans: Bool), v: (ld: Int, trans: Bool), ldo: Int, scale: Float, activation: Activation,
+                   rowBlock: Int)
     /// Softmax of scale·x (scale > 0: a Mul by a scalar folded in).
     case softmax(outer: Int, axis: Int, inner: Int, scale: Float)
     /// Copy of a strided view into a contiguous tensor (Transpose, Slice).
