@@ -107,7 +107,8 @@ void ck_im2col_pack_block(const ck_conv_geom *g, const float *in, long channels,
                           long j0, long nc, float *pb) {
 #if defined(__x86_64__)
     if (ck_has_avx512f()) {
-        ck_im2col_pack_block_avx512(g, in, channels, p0, kc, j0, nc, pb);
+        if (!ck_im2col_pack_block_s2_avx512(g, in, channels, p0, kc, j0, nc, pb))
+            ck_im2col_pack_block_avx512(g, in, channels, p0, kc, j0, nc, pb);
         return;
     }
 #endif

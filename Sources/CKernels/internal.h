@@ -109,6 +109,8 @@ void ck_im2col_pack_block_avx512(const ck_conv_geom *g, const float *in, long ch
                                  long j0, long nc, float *pb);
 /// Floats of scratch the AVX-512 depthwise kernels need (0 when they do not handle g).
 long ck_depthwise_scratch_count_avx512(const ck_conv_geom *g);
+int ck_im2col_pack_block_s2_avx512(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                                   long j0, long nc, float *pb);
 /// Returns 0 (and does nothing) when it does not handle g.
 int ck_depthwise_conv2d_avx512(long c0, long count, const ck_conv_geom *g, const float *in,
                                const float *w, const float *bias, const ck_activation *act,

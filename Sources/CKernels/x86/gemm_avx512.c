@@ -175,4 +175,44 @@ CK_AVX512_INLINE void gather_avx512(float *d, const float *s, long n, long strid
 #define IM2COL_ATTR CK_AVX512
 #define IM2COL_GATHER(d, s, n, stride, limit) gather_avx512(d, s, n, stride, limit)
 #include "../im2col_packed.inc"
+
+/// ck_im2col_pack_block for stride-2, undilated convolutions whose block is whole output rows of
+/// a multiple of 16 columns (the patch-embedding stems at 256/128 input): every 16 outputs of a
+/// row are two masked loads and one even-lane permute, with no per-piece bookkeeping. The masks
+/// give the zero padding (masked lanes read nothing). Returns 0 when the geometry does not fit.
+CK_AVX512 int ck_im2col_pack_block_s2_avx512(const ck_conv_geom *g, const float *in, long channels, long p0, long kc,
+                                             long j0, long nc, float *pb) {
+    const long H = g->in_h, W = g->in_w, OW = g->out_w;
+    const long KH = g->kernel_h, KW = g->kernel_w;
+    if (g->stride_w != 2 || g->dilation_w != 1 || g->dilation_h != 1 || OW % 16 != 0 || j0 % OW != 0 || nc % OW != 0)
+        return 0;
+    (void)channels;
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const long rows = nc / OW, oy0 = j0 / OW;
+    for (long p = p0; p < p0 + kc; p++) {
+        long c = p / (KH * KW), t = p - c * KH * KW, ky = t / KW, kx = t - ky * KW;
+        float *base = pb + (p - p0) * 16;
+        long xoff = kx - g->pad_left;
+        for (long r = 0; r < rows; r++) {
+            long oy = oy0 + r;
+            long iy = oy * g->stride_h - g->pad_top + ky;
+            float *dst = base + (r * OW >> 4) * 16 * kc;
+            if (iy < 0 || iy >= H) {
+                for (long q = 0; q < OW; q += 16, dst += 16 * kc) _mm512_storeu_ps(dst, _mm512_setzero_ps());
+                continue;
+            }
+            const float *row = in + (c * H + iy) * W;
+            for (long q = 0; q < OW; q += 16, dst += 16 * kc) {
+                long x0 = 2 * q + xoff;  // input column of lane 0; lanes read x0 .. x0+31
+                __mmask16 mlo = 0xFFFF, mhi = 0xFFFF;
+                if (x0 < 0) mlo = (__mmask16)(0xFFFFu << (-x0));
+                if (x0 + 16 > W) mlo &= ck_mask16(W - x0);
+                if (x0 + 32 > W) mhi = ck_mask16(W - x0 - 16);
+                __m512 lo = _mm512_maskz_loadu_ps(mlo, row + x0), hi = _mm512_maskz_loadu_ps(mhi, row + x0 + 16);
+                _mm512_storeu_ps(dst, _mm512_permutex2var_ps(lo, ie, hi));
+            }
+        }
+    }
+    return 1;
+}
 #endif
