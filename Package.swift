@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "ETImageTests", dependencies: ["ETImage"]),
         .testTarget(name: "ETNNTests", dependencies: ["ETNN"]),
         .testTarget(name: "ETONNXTests", dependencies: ["ETONNX", "ETNN"]),
-        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage"]),
+        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage", "ETNN", "ETONNX"]),
         .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation"]),
         .testTarget(name: "etrackTests", dependencies: ["etrack"]),
     ]

@@ -24,3 +24,7 @@ echo
 echo "== speed: etrack vs ONNX Runtime and OpenCV (1 thread, interleaved rounds) =="
 .build/release/etrack bench nanotrack --model ../shared/models/nanotrack-v2 \
   --sequence ../shared/data/sequences/OTB_Crossing --runs 50 --rounds 3
+echo
+echo "== speed: one-stream networks vs ONNX Runtime, tracker step vs cv2.TrackerVit (1 thread) =="
+.build/release/etrack bench onestream --sequence ../shared/data/sequences/OTB_Crossing \
+  --runs 20 --rounds 2 --frames 40 2>/dev/null

@@ -1,4 +1,6 @@
 import ETImage
+import ETNN
+import ETONNX
 @testable import ETTracking
 import Foundation
 import XCTest
@@ -163,5 +165,35 @@ final class OneStreamTrackerTests: XCTestCase {
                 before = r.box
             }
         }
+    }
+
+    /// The tracker computes the template's steps once per `initialize` (static input): a second
+    /// `initialize` on another frame must give exactly what a fresh tracker gives, and the
+    /// template must matter (else this test proves nothing).
+    func testReinitializeRecomputesTheCachedTemplate() throws {
+        let cfg = try ModelRegistry.configuration(named: "vittrack-opencv-48")
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("reinit-\(getpid()).onnx").path
+        try ModelExporter.write(try RandomWeights.model(cfg, seed: 3, scheme: .probe), to: path)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let model = try OneStreamModel(path: path)
+        let frames = try TrackingFixtures.frames("OTB_Crossing", limit: 16)
+        let first = try OneStreamFixtures.integerInitBox("OTB_Crossing")
+        let second = BoundingBox(x: first.x + 9, y: first.y + 4, width: first.width, height: first.height)
+        let reused = try OneStreamTracker(model: model, parameters: .corrected)
+        try reused.initialize(frame: frames[0], box: first)
+        _ = try reused.update(frame: frames[3])
+        try reused.initialize(frame: frames[10], box: second)
+        let again = try reused.update(frame: frames[12])
+        let fresh = try OneStreamTracker(model: model, parameters: .corrected)
+        try fresh.initialize(frame: frames[10], box: second)
+        let expected = try fresh.update(frame: frames[12])
+        XCTAssertEqual(again.box, expected.box)
+        XCTAssertEqual(again.rawScore, expected.rawScore)
+        XCTAssertEqual(reused.lastScoreMap, fresh.lastScoreMap)
+        // Same search frame and box, the first template instead: a different score map.
+        let other = try OneStreamTracker(model: model, parameters: .corrected)
+        try other.initialize(frame: frames[0], box: second)  // template from frame 0, same state as `fresh`
+        _ = try other.update(frame: frames[12])
+        XCTAssertNotEqual(other.lastScoreMap, fresh.lastScoreMap, "the template does not change the output; the test is too weak")
     }
 }

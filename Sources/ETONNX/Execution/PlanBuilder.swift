@@ -55,9 +55,14 @@ struct PlanBuilder {
         var scale: Float
     }
 
-    /// Query rows per block of the fused attention: the block's scores (rows × keys floats) stay
-    /// in L2 between the two products and the softmax.
-    static let attentionRowBlock = 96
+    /// Query rows per block of the fused attention: as many as keep the block's scores
+    /// (rows × keys floats) within `attentionScoreFloats` (L2-resident between the two products
+    /// and the softmax), a multiple of the GEMM's 6-row tile; fewer blocks repack K and V less.
+    static var attentionScoreFloats = 1 << 16
+    static func attentionRowBlock(rows: Int, keys: Int) -> Int {
+        let fit = max(6, attentionScoreFloats / max(keys, 1) / 6 * 6)
+        return min(rows, fit)
+    }
 
     init(model: ONNXModel, staticInputs: Set<String> = []) {
         self.model = model
@@ -359,8 +364,8 @@ struct PlanBuilder {
             }
             batches.append((qo, ko, vo, oo))
         }
-        let block = Self.attentionRowBlock
-        scratchCount = max(scratchCount, min(block, rows) * keys)
+        let block = Self.attentionRowBlock(rows: rows, keys: keys)
+        scratchCount = max(scratchCount, block * keys)
         let macs = batches.count * rows * keys * (att.dk + dv)
         emit(node, .attention(batches: batches, n: rows, keys: keys, dk: att.dk, dv: dv, q: att.fq, k: att.fk, v: fv,
                               ldo: outStrides[att.batch.count], scale: att.scale, activation: act, rowBlock: block),

@@ -51,8 +51,11 @@ public final class OneStreamTracker: SingleObjectTracker {
     public init(model: OneStreamModel, parameters: OneStreamParameters = .openCVCompatible, pool: ThreadPool = .serial) throws {
         self.model = model
         self.parameters = parameters
+        // The template is static: the steps that depend on it alone (its patch embedding) run once
+        // per `initialize`, not on every frame.
         plan = try ExecutionPlan(model: model.onnx, inputShapes: ["template": [1, 3, model.templateSize, model.templateSize],
-                                                                  "search": [1, 3, model.searchSize, model.searchSize]], pool: pool)
+                                                                  "search": [1, 3, model.searchSize, model.searchSize]],
+                                 staticInputs: ["template"], pool: pool)
         templateCrop = Image(width: model.templateSize, height: model.templateSize)
         searchCrop = Image(width: model.searchSize, height: model.searchSize)
         // Centered Hann, np.hanning(M + 2)[1:-1]: no zeros at the border; 2-D = outer product.
