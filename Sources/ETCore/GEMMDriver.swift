@@ -9,10 +9,12 @@ import Darwin
 
 /// Cache blocking of the packed SGEMM (GotoBLAS order: NC ⊃ KC ⊃ MC ⊃ 16 ⊃ 6).
 ///
-/// A KC×16 panel of B (16 KiB) lives in L1, an MC×KC block of A (96 KiB) in L2.
+/// A KC×16 panel of B (24 KiB) lives in L1, an MC×KC block of A (144 KiB) and the KC×NC block
+/// of B (768 KiB) in L2. KC 384 / NC 512 measured against 256 / 1024 (`etrack bench-kernels`, AVX-512):
+/// the one-stream stems (K = 288, 576) +5…20 %, other shapes within noise.
 enum GEMMBlocking {
     static let mr = Int(CK_GEMM_MR), nr = Int(CK_GEMM_NR)
-    static let mc = 96, kc = 256, nc = 1024
+    static let mc = 96, kc = 384, nc = 512
     /// Jobs below this many flops run on one thread (≈100 µs at 90 GFLOP/s).
     static let parallelFlops = 8_000_000
 

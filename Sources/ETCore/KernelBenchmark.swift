@@ -33,6 +33,7 @@ public enum KernelBenchmark {
         GEMMShape(m: 96, k: 432, n: 256), GEMMShape(m: 64, k: 96, n: 256, packedA: true, note: "packed A"),
         GEMMShape(m: 1, k: 576, n: 256, note: "row × matrix"), GEMMShape(m: 256, k: 576, n: 1, note: "GEMV"),
         GEMMShape(m: 128, k: 128, n: 64, packedA: true, note: "Winograd product"),
+        GEMMShape(m: 64, k: 288, n: 4096, packedA: true, note: "stem 32->64 as GEMM"),
     ]
 
     /// NanoTrack (MobileNetV3 backbone, 255×255 search / 127×127 template) convolution shapes.
@@ -72,6 +73,12 @@ public enum KernelBenchmark {
             ("3x3 128->64 @16 (one-stream head)", conv(128, 64, 3, 1), 16, 16),
             ("3x3 64->32 @16 (one-stream head)", conv(64, 32, 3, 1), 16, 16),
             ("3x3 32->16 @16 (one-stream head)", conv(32, 16, 3, 1), 16, 16),
+            // One-stream patch embeddings (stride 2, search 256×256): et-256 and et-128 stems.
+            ("3x3 s2 3->32 @256 (stem)", conv(3, 32, 3, 2), 256, 256),
+            ("3x3 s2 32->64 @128 (stem)", conv(32, 64, 3, 2), 128, 128),
+            ("3x3 s2 64->128 @64 (stem)", conv(64, 128, 3, 2), 64, 64),
+            ("3x3 s2 128->256 @32 (stem)", conv(128, 256, 3, 2), 32, 32),
+            ("3x3 s2 16->32 @128 (stem)", conv(16, 32, 3, 2), 128, 128),
         ]
     }()
 
