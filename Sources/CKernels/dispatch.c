@@ -133,14 +133,14 @@ void ck_winograd23_output(const float *m, long plane, long c0, long count, long 
     CK_DISPATCH(ck_winograd23_output, m, plane, c0, count, OH, OW, bias, act, out);
 }
 
-void ck_softmax_rows(long rows, long cols, float *x, long ld, float scale) {
+void ck_softmax_rows(long rows, long cols, float *x, long ld, float scale, float *inv_sums) {
 #if defined(__x86_64__)
     if (ck_has_avx512f()) {
-        ck_softmax_rows_avx512(rows, cols, x, ld, scale);
+        ck_softmax_rows_avx512(rows, cols, x, ld, scale, inv_sums);
         return;
     }
 #endif
-    CK_DISPATCH(ck_softmax_rows, rows, cols, x, ld, scale);
+    CK_DISPATCH(ck_softmax_rows, rows, cols, x, ld, scale, inv_sums);
 }
 
 void ck_layernorm_rows(long rows, long cols, const float *x, long ldx, const float *gamma,

@@ -68,7 +68,7 @@ static inline float ck_bin1(int op, float a, float b) {
 void ck_binary_generic(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
                        const ck_activation *act);
 void ck_sgemm_pack_a_generic(long mc, long kc, const float *a, long rs, long cs, float *pa);
-void ck_softmax_rows_generic(long rows, long cols, float *x, long ld, float scale);
+void ck_softmax_rows_generic(long rows, long cols, float *x, long ld, float scale, float *inv_sums);
 void ck_layernorm_rows_generic(long rows, long cols, const float *x, long ldx, const float *gamma,
                                const float *beta, float eps, float *y, long ldy);
 void ck_mean_rows_generic(long rows, long cols, const float *x, long ld, float *y);
@@ -92,8 +92,8 @@ void ck_im2col_pack_block_avx2(const ck_conv_geom *g, const float *in, long chan
 void ck_binary_avx2(int op, long n, const float *a, long inca, const float *b, long incb, float *y,
                     const ck_activation *act);
 void ck_sgemm_pack_a_avx2(long mc, long kc, const float *a, long rs, long cs, float *pa);
-void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld, float scale);
-void ck_softmax_rows_avx512(long rows, long cols, float *x, long ld, float scale);
+void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld, float scale, float *inv_sums);
+void ck_softmax_rows_avx512(long rows, long cols, float *x, long ld, float scale, float *inv_sums);
 void ck_layernorm_rows_avx2(long rows, long cols, const float *x, long ldx, const float *gamma,
                             const float *beta, float eps, float *y, long ldy);
 void ck_mean_rows_avx2(long rows, long cols, const float *x, long ld, float *y);

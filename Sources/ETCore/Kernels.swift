@@ -100,7 +100,16 @@ public enum Kernels {
     public static func softmax(rows: Int, cols: Int, _ x: UnsafeMutablePointer<Float>, scale: Float = 1) {
         if rows <= 0 || cols <= 0 { return }
         precondition(scale > 0 && scale.isFinite, "Kernels.softmax: scale must be positive, got \(scale)")
-        ck_softmax_rows(rows, cols, x, cols, scale)
+        ck_softmax_rows(rows, cols, x, cols, scale, nil)
+    }
+
+    /// The softmax without its division: rows become exp((x − max)·scale) and `reciprocalSums[r]`
+    /// = 1/Σ, for callers that divide a smaller product instead (attention: (E·V)/Σ).
+    public static func softmaxUnnormalized(rows: Int, cols: Int, _ x: UnsafeMutablePointer<Float>, scale: Float = 1,
+                                           reciprocalSums: UnsafeMutablePointer<Float>) {
+        if rows <= 0 || cols <= 0 { return }
+        precondition(scale > 0 && scale.isFinite, "Kernels.softmaxUnnormalized: scale must be positive, got \(scale)")
+        ck_softmax_rows(rows, cols, x, cols, scale, reciprocalSums)
     }
 
     /// LayerNorm over the last axis: y = (x - mean) / sqrt(var + eps) * gamma + beta. `y` may be `x`.

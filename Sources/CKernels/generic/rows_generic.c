@@ -5,7 +5,7 @@ void ck_activate_generic(float *x, long n, float bias, const ck_activation *act)
     for (long i = 0; i < n; i++) x[i] = ck_act1(x[i] + bias, act);
 }
 
-void ck_softmax_rows_generic(long rows, long cols, float *x, long ld, float scale) {
+void ck_softmax_rows_generic(long rows, long cols, float *x, long ld, float scale, float *inv_sums) {
     for (long r = 0; r < rows; r++) {
         float *row = x + r * ld;
         float m = -INFINITY;
@@ -13,6 +13,7 @@ void ck_softmax_rows_generic(long rows, long cols, float *x, long ld, float scal
         float s = 0;
         for (long j = 0; j < cols; j++) { row[j] = expf((row[j] - m) * scale); s += row[j]; }
         float inv = 1 / s;
+        if (inv_sums) { inv_sums[r] = inv; continue; }
         for (long j = 0; j < cols; j++) row[j] *= inv;
     }
 }

@@ -138,7 +138,9 @@ void ck_winograd23_output(const float *m, long plane, long c0, long count, long 
 
 /// Softmax of scale·x over each of `rows` rows of `cols` floats (row stride ld), in place:
 /// exp((x - max)·scale) / sum. scale > 0 (a Mul by a scalar folded in; 1 otherwise).
-void ck_softmax_rows(long rows, long cols, float *x, long ld, float scale);
+/// With inv_sums non-NULL the division is left out: rows hold exp((x - max)·scale) and
+/// inv_sums[r] = 1/sum (attention divides its rows·V product instead, 10× fewer values).
+void ck_softmax_rows(long rows, long cols, float *x, long ld, float scale, float *inv_sums);
 
 /// y = (x - mean) / sqrt(var + eps) * gamma + beta over each row (gamma/beta may be NULL).
 void ck_layernorm_rows(long rows, long cols, const float *x, long ldx, const float *gamma,

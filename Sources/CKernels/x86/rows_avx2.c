@@ -23,7 +23,7 @@ void ck_activate_avx2(float *x, long n, float bias, const ck_activation *act) {
 }
 
 CK_AVX2
-void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld, float scale) {
+void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld, float scale, float *inv_sums) {
     const __m256 sc = _mm256_set1_ps(scale);
     for (long r = 0; r < rows; r++) {
         float *row = x + r * ld;
@@ -45,6 +45,7 @@ void ck_softmax_rows_avx2(long rows, long cols, float *x, long ld, float scale) 
             _mm256_storeu_ps(t, ck_v_exp(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(t), mv), sc)));
             for (long q = j; q < cols; q++) { row[q] = t[q - j]; s += t[q - j]; }
         }
+        if (inv_sums) { inv_sums[r] = 1.0f / s; continue; }
         __m256 inv = _mm256_set1_ps(1.0f / s);
         for (j = 0; j + 8 <= cols; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
         for (; j < cols; j++) row[j] *= 1.0f / s;

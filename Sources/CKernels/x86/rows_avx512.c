@@ -3,7 +3,7 @@
 #include "simd_avx512.h"
 
 CK_AVX512
-void ck_softmax_rows_avx512(long rows, long cols, float *x, long ld, float scale) {
+void ck_softmax_rows_avx512(long rows, long cols, float *x, long ld, float scale, float *inv_sums) {
     const __m512 sc = _mm512_set1_ps(scale);
     for (long r = 0; r < rows; r++) {
         float *row = x + r * ld;
@@ -19,7 +19,9 @@ void ck_softmax_rows_avx512(long rows, long cols, float *x, long ld, float scale
             _mm512_mask_storeu_ps(row + j, k, e);
             vs = _mm512_mask_add_ps(vs, k, vs, e);
         }
-        __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vs));
+        float sum = _mm512_reduce_add_ps(vs);
+        if (inv_sums) { inv_sums[r] = 1.0f / sum; continue; }
+        __m512 inv = _mm512_set1_ps(1.0f / sum);
         for (long j = 0; j < cols; j += 16) {
             __mmask16 k = ck_mask16(cols - j);
             _mm512_mask_storeu_ps(row + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + j), inv));

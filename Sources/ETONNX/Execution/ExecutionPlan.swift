@@ -171,16 +171,24 @@ public final class ExecutionPlan {
                 }
             }
         case let .attention(batches, n, keys, dk, dv, fq, fk, fv, ldo, scale, act, block):
-            let q = ptr(s.inputs[0]), k = ptr(s.inputs[1]), v = ptr(s.inputs[2]), scores = scratch!
+            // Scores E = exp(scale·(Q·K − max)) per row block; O = (E·V) / Σ, then the activation.
+            let q = ptr(s.inputs[0]), k = ptr(s.inputs[1]), v = ptr(s.inputs[2])
+            let scores = scratch!, inv = scratch! + block * keys
             for (qo, ko, vo, oo) in batches {
                 var r0 = 0
                 while r0 < n {
                     let rows = min(block, n - r0)
                     Kernels.gemm(m: rows, n: keys, k: dk, a: q + qo + (fq.trans ? r0 : r0 * fq.ld), lda: fq.ld, transA: fq.trans,
                                  b: k + ko, ldb: fk.ld, transB: fk.trans, c: scores, ldc: keys, pool: pool)
-                    Kernels.softmax(rows: rows, cols: keys, scores, scale: scale)
+                    Kernels.softmaxUnnormalized(rows: rows, cols: keys, scores, scale: scale, reciprocalSums: inv)
+                    let o = out + oo + r0 * ldo
                     Kernels.gemm(m: rows, n: dv, k: keys, a: scores, lda: keys, transA: false, b: v + vo, ldb: fv.ld, transB: fv.trans,
-                                 c: out + oo + r0 * ldo, ldc: ldo, activation: act, pool: pool)
+                                 c: o, ldc: ldo, pool: pool)
+                    for r in 0..<rows {
+                        let row = o + r * ldo, f = inv[r]
+                        for j in 0..<dv { row[j] *= f }
+                        if act != .identity { Kernels.activate(row, count: dv, act) }
+                    }
                     r0 += rows
                 }
             }

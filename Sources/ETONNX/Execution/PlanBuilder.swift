@@ -365,7 +365,7 @@ struct PlanBuilder {
             batches.append((qo, ko, vo, oo))
         }
         let block = Self.attentionRowBlock(rows: rows, keys: keys)
-        scratchCount = max(scratchCount, block * keys)
+        scratchCount = max(scratchCount, block * keys + block)  // scores and 1/Σ per row
         let macs = batches.count * rows * keys * (att.dk + dv)
         emit(node, .attention(batches: batches, n: rows, keys: keys, dk: att.dk, dv: dv, q: att.fq, k: att.fk, v: fv,
                               ldo: outStrides[att.batch.count], scale: att.scale, activation: act, rowBlock: block),
