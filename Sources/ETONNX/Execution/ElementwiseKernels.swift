@@ -79,47 +79,55 @@ enum ElementwiseKernels {
         }
     }
 
-    /// out (contiguous, `shape`) = the strided view x[Σ i_d·strides[d]]. Dims that step alike
-    /// are merged; a unit-stride innermost dim is copied in runs, and a transpose-like pair of
-    /// innermost dims (the second-to-last has stride 1) in 8×8 tiles so reads stay in cache lines.
-    static func stridedCopy(_ x: UnsafePointer<Float>, shape: [Int], strides: [Int], into out: UnsafeMutablePointer<Float>) {
+    /// A strided view's dims with size-1 dims dropped and neighbours that step alike merged (done
+    /// once, when the plan is built): [] for a single element.
+    static func mergedLayout(shape: [Int], strides: [Int]) -> (dims: [Int], strides: [Int]) {
         var dims: [Int] = [], st: [Int] = []
         for (d, s) in zip(shape, strides) where d != 1 {
             if let last = dims.last, st.last! == s * d { dims[dims.count - 1] = last * d; st[st.count - 1] = s } else { dims.append(d); st.append(s) }
         }
+        return (dims, st)
+    }
+
+    /// out (contiguous) = the strided view x[Σ i_d·st[d]] with `dims`/`st` from `mergedLayout`.
+    /// A unit-stride innermost dim is copied in runs, and a transpose-like pair of innermost dims
+    /// (the second-to-last has stride 1) in 8×8 tiles so reads stay in cache lines. Allocates nothing.
+    static func stridedCopy(_ x: UnsafePointer<Float>, dims: [Int], strides st: [Int], into out: UnsafeMutablePointer<Float>) {
         if dims.contains(0) { return }
         if dims.isEmpty { out[0] = x[0]; return }
         let r = dims.count
         let inner = dims[r - 1], innerStride = st[r - 1]
         let tiled = r >= 2 && st[r - 2] == 1 && innerStride != 1
         let outerCount = dims[..<(r - (tiled ? 2 : 1))].reduce(1, *)
-        var idx = [Int](repeating: 0, count: r)
-        var src = 0, o = out
-        for _ in 0..<outerCount {
-            if tiled {
-                let rows = dims[r - 2]
-                for i0 in stride(from: 0, to: rows, by: 8) {
-                    for j0 in stride(from: 0, to: inner, by: 8) {
-                        for i in i0..<min(i0 + 8, rows) {
-                            let srow = x + src + i, drow = o + i * inner
-                            for j in j0..<min(j0 + 8, inner) { drow[j] = srow[j * innerStride] }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: r) { idx in
+            idx.initialize(repeating: 0)
+            var src = 0, o = out
+            for _ in 0..<outerCount {
+                if tiled {
+                    let rows = dims[r - 2]
+                    for i0 in stride(from: 0, to: rows, by: 8) {
+                        for j0 in stride(from: 0, to: inner, by: 8) {
+                            for i in i0..<min(i0 + 8, rows) {
+                                let srow = x + src + i, drow = o + i * inner
+                                for j in j0..<min(j0 + 8, inner) { drow[j] = srow[j * innerStride] }
+                            }
                         }
                     }
+                    o += rows * inner
+                } else if innerStride == 1 {
+                    o.update(from: x + src, count: inner)
+                    o += inner
+                } else {
+                    for j in 0..<inner { o[j] = x[src + j * innerStride] }
+                    o += inner
                 }
-                o += rows * inner
-            } else if innerStride == 1 {
-                o.update(from: x + src, count: inner)
-                o += inner
-            } else {
-                for j in 0..<inner { o[j] = x[src + j * innerStride] }
-                o += inner
-            }
-            // Next outer index (odometer over the dims left of the inner block).
-            var d = r - (tiled ? 3 : 2)
-            while d >= 0 {
-                idx[d] += 1; src += st[d]
-                if idx[d] < dims[d] { break }
-                src -= st[d] * dims[d]; idx[d] = 0; d -= 1
+                // Next outer index (odometer over the dims left of the inner block).
+                var d = r - (tiled ? 3 : 2)
+                while d >= 0 {
+                    idx[d] += 1; src += st[d]
+                    if idx[d] < dims[d] { break }
+                    src -= st[d] * dims[d]; idx[d] = 0; d -= 1
+                }
             }
         }
     }

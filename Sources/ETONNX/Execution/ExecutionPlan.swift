@@ -216,8 +216,8 @@ public final class ExecutionPlan {
             } else {
                 ElementwiseKernels.softmaxStrided(ptr(s.inputs[0]), out, outer: outer, axis: axis, inner: inner)
             }
-        case let .stridedCopy(shape, strides, offset):
-            ElementwiseKernels.stridedCopy(ptr(s.inputs[0]) + offset, shape: shape, strides: strides, into: out)
+        case let .stridedCopy(dims, strides, offset):
+            ElementwiseKernels.stridedCopy(ptr(s.inputs[0]) + offset, dims: dims, strides: strides, into: out)
         case let .layerNorm(rows, cols, eps, hasBias):
             Kernels.layerNorm(rows: rows, cols: cols, x: ptr(s.inputs[0]), gamma: ptr(s.inputs[1]),
                               beta: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, epsilon: eps, y: out)

@@ -138,7 +138,8 @@ struct PlanBuilder {
             let isStatic = !staticInputs.isEmpty && staticStorages.contains(base)
             let out = newStorage(count: shape.reduce(1, *), first: isStatic ? -1 : steps.count, last: isStatic ? Int.max : steps.count)
             if isStatic { staticStorages.insert(out); staticSteps.insert(steps.count); storages[base].last = Int.max }
-            steps.append(Step(node: name, opName: "StridedCopy", kind: .stridedCopy(shape: shape, strides: strides, offset: offset),
+            let merged = ElementwiseKernels.mergedLayout(shape: shape, strides: strides)
+            steps.append(Step(node: name, opName: "StridedCopy", kind: .stridedCopy(dims: merged.dims, strides: merged.strides, offset: offset),
                               inputs: [base], output: out, outputShape: shape, macs: 0))
             values[name] = .tensor(storage: out, shape: shape)
             return (out, shape)

@@ -51,8 +51,9 @@ enum StepKind {
                    rowBlock: Int)
     /// Softmax of scale·x (scale > 0: a Mul by a scalar folded in).
     case softmax(outer: Int, axis: Int, inner: Int, scale: Float)
-    /// Copy of a strided view into a contiguous tensor (Transpose, Slice).
-    case stridedCopy(shape: [Int], strides: [Int], offset: Int)
+    /// Copy of a strided view into a contiguous tensor (Transpose, Slice); dims and strides
+    /// merged at plan time (`ElementwiseKernels.mergedLayout`).
+    case stridedCopy(dims: [Int], strides: [Int], offset: Int)
     case layerNorm(rows: Int, cols: Int, epsilon: Float, hasBias: Bool)
     /// y = x·scale[c] + shift[c], per channel (an unfused BatchNormalization).
     case affine(channels: Int, spatial: Int, scale: [Float], shift: [Float])
