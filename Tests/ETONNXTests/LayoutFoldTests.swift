@@ -64,4 +64,42 @@ final class LayoutFoldTests: XCTestCase {
             print("\(name): \(plain.steps.count) steps unfolded, \(folded.steps.count) folded")
         }
     }
+
+    /// Attention chains built directly: Q·Kᵀ (K transposed by a Transpose view) → ×scale →
+    /// Softmax → ·V, output transposed back. The fused step must equal the unfused plan, and when
+    /// V's batch does not line up with the scores' (broadcast to 2), the plan falls back to
+    /// separate steps with the same result.
+    func testFusedAttentionAndItsFallback() throws {
+        for (vBatch, fused) in [(1, true), (2, false)] {
+            var g = ONNXGraphBuilder(name: "attention")
+            let heads = 3, n = 50, m = 70, d = 8, dv = 12
+            let q = g.input("q", dims: [heads, n, d]), k = g.input("k", dims: [heads, m, d])
+            let v = g.input("v", dims: [vBatch, heads, m, dv])
+            let s = g.matMul(q, g.transpose(k, perm: [0, 2, 1]))
+            let p = g.softmax(g.mul(s, g.scalar(0.35)), axis: -1)
+            let o = g.transpose(g.matMul(p, v), perm: [0, 2, 1, 3])
+            g.output(g.relu(o), as: "out", dims: [vBatch, n, heads, dv])
+            let model = try ONNXModel(data: try g.model().serialized())
+            let shapes = ["q": [heads, n, d], "k": [heads, m, d], "v": [vBatch, heads, m, dv]]
+            var rng = SeededGenerator(seed: 11)
+            var inputs: [String: Tensor] = [:]
+            for (name, shape) in shapes {
+                inputs[name] = Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 400 })
+            }
+            func plan(folded: Bool) throws -> ExecutionPlan {
+                let saved = PlanBuilder.foldLayouts
+                PlanBuilder.foldLayouts = folded
+                defer { PlanBuilder.foldLayouts = saved }
+                return try ExecutionPlan(model: model, inputShapes: shapes)
+            }
+            let a = try plan(folded: true), b = try plan(folded: false)
+            let ra = try a.run(inputs)["out"]!, rb = try b.run(inputs)["out"]!
+            XCTAssertEqual(ra.shape, [vBatch, n, heads, dv])
+            XCTAssertLessThan(ExportTests.relativeError(ra, rb), 1e-5, "V batch \(vBatch)")
+            XCTAssertGreaterThan(rb.data.max()! - rb.data.min()!, 0.1, "flat output, test too weak")
+            let ops = a.steps.map(\.opName)
+            XCTAssertEqual(ops.contains { $0.hasPrefix("Attention") }, fused, "\(ops)")
+            XCTAssertFalse(ops.contains { $0.hasPrefix("Mul") }, "the scale is folded either way: \(ops)")
+        }
+    }
 }

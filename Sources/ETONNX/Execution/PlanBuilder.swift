@@ -328,8 +328,15 @@ struct PlanBuilder {
         var V = try strided(node.inputs[1])
         let rows = att.n, keys = att.keys
         let probShape = att.batch + [rows, keys]
+        // The product's batch: the scores' batch, possibly with leading 1s from V's rank.
+        var batch = att.batch
         var fused = V.shape.count >= 2 && V.shape[V.shape.count - 2] == keys
-        if fused, let b = try? ShapeMath.broadcast(att.batch, Array(V.shape.dropLast(2))), b == att.batch {} else { fused = false }
+        if fused, let b = try? ShapeMath.broadcast(att.batch, Array(V.shape.dropLast(2))),
+           Array(b.drop { $0 == 1 }) == Array(att.batch.drop { $0 == 1 }) {
+            batch = b
+        } else {
+            fused = false
+        }
         if !fused {
             // Emit Q·K and the Softmax after all; the MatMul then plans as usual.
             let qk = model.nodes[att.qkNode], sm = model.nodes[att.softmaxNode]
@@ -350,17 +357,17 @@ struct PlanBuilder {
         }
         if !fv.trans && fv.ld < dv { fv.ld = dv }
         let vr = V.shape.count - 2
-        let vb = (0..<att.batch.count).map { d -> Int in
-            let i = d - (att.batch.count - vr)
+        let vb = (0..<batch.count).map { d -> Int in
+            let i = d - (batch.count - vr)
             return i < 0 || V.shape[i] == 1 ? 0 : V.strides[i]
         }
-        let shape = att.batch + [rows, dv]
+        let shape = batch + [rows, dv]
         let (outShape, outStrides, foldedInto) = outputLayout(node, shape: shape, full: shape, canFold: true)
         var batches: [(Int, Int, Int, Int)] = []
-        for (t, (qo, ko)) in att.offsets.enumerated() {
+        for (t, (qo, ko)) in att.offsets.enumerated() {  // leading 1s keep the linear batch order
             var rem = t, vo = V.offset, oo = 0
-            for d in stride(from: att.batch.count - 1, through: 0, by: -1) {
-                let i = rem % att.batch[d]; rem /= att.batch[d]
+            for d in stride(from: batch.count - 1, through: 0, by: -1) {
+                let i = rem % batch[d]; rem /= batch[d]
                 vo += i * vb[d]; oo += i * outStrides[d]
             }
             batches.append((qo, ko, vo, oo))
@@ -369,7 +376,7 @@ struct PlanBuilder {
         scratchCount = max(scratchCount, block * keys + block)  // scores and 1/Σ per row
         let macs = batches.count * rows * keys * (att.dk + dv)
         emit(node, .attention(batches: batches, n: rows, keys: keys, dk: att.dk, dv: dv, q: att.fq, k: att.fk, v: fv,
-                              ldo: outStrides[att.batch.count], scale: att.scale, activation: act, rowBlock: block),
+                              ldo: outStrides[batch.count], scale: att.scale, activation: act, rowBlock: block),
              inputs: [att.q, att.k, V.storage], shape: outShape, macs: macs, opName: act == .identity ? "Attention" : "Attention+\(act)")
         if let (i, name) = foldedInto {
             foldedNodes.insert(i)
