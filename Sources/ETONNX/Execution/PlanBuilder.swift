@@ -58,7 +58,7 @@ struct PlanBuilder {
     /// Query rows per block of the fused attention: as many as keep the block's scores
     /// (rows × keys floats) within `attentionScoreFloats` (L2-resident between the two products
     /// and the softmax), a multiple of the GEMM's 6-row tile; fewer blocks repack K and V less.
-    static var attentionScoreFloats = 1 << 16
+    static let attentionScoreFloats = 1 << 16
     static func attentionRowBlock(rows: Int, keys: Int) -> Int {
         let fit = max(6, attentionScoreFloats / max(keys, 1) / 6 * 6)
         return min(rows, fit)
@@ -227,7 +227,7 @@ struct PlanBuilder {
         var fa = form(A.strides[asz.count - 2], A.strides[asz.count - 1], rows: m, cols: k)
         var fb = form(B.strides[bsz.count - 2], B.strides[bsz.count - 1], rows: k, cols: n)
         if fa == nil {  // copy it contiguous
-            let (s, sh) = try tensor(ins[0]); A = (s, asz, Tensor.strides(of: asz), 0); _ = sh; fa = (k, false)
+            let (s, _) = try tensor(ins[0]); A = (s, asz, Tensor.strides(of: asz), 0); fa = (k, false)
         }
         if fb == nil {
             let (s, _) = try tensor(ins[1]); B = (s, bsz, Tensor.strides(of: bsz), 0); fb = (n, false)
