@@ -15,13 +15,25 @@ public struct TrackerOptions: Sendable {
     public var oneStreamMode: OneStreamParameters.Mode? = nil
     /// Overrides a one-stream model's mean/std/colour order (metadata or TrackerVit defaults).
     public var oneStreamPreprocessing: OneStreamPreprocessing? = nil
+    /// The OpenCV release the OpenCV-compatible modes reproduce; nil is the newest supported.
+    /// Giving one for a tracker that ends up in the corrected mode is an error, not ignored.
+    public var openCVVersion: OpenCVVersion? = nil
 
     public init(threads: Int = 1, nanoTrackMode: NanoTrackParameters.Mode? = nil,
-                oneStreamMode: OneStreamParameters.Mode? = nil, oneStreamPreprocessing: OneStreamPreprocessing? = nil) {
+                oneStreamMode: OneStreamParameters.Mode? = nil, oneStreamPreprocessing: OneStreamPreprocessing? = nil,
+                openCVVersion: OpenCVVersion? = nil) {
         self.threads = threads
         self.nanoTrackMode = nanoTrackMode
         self.oneStreamMode = oneStreamMode
         self.oneStreamPreprocessing = oneStreamPreprocessing
+        self.openCVVersion = openCVVersion
+    }
+
+    /// Checks that a requested OpenCV version applies to the mode the model ended up in.
+    func checkOpenCVVersion(appliesTo openCVMode: Bool, model: String) throws {
+        if let v = openCVVersion, !openCVMode {
+            throw TrackingError("--opencv-version \(v) applies to the OpenCV-compatible mode, but \(model) runs in the corrected mode; add --mode opencv")
+        }
     }
 }
 
@@ -56,6 +68,8 @@ public enum TrackerLoader {
         if let mode = options.nanoTrackMode {
             parameters = mode == .openCVCompatible ? .openCVCompatible : .corrected(for: nano.version)
         }
+        try options.checkOpenCVVersion(appliesTo: parameters.mode == .openCVCompatible, model: model)
+        if let v = options.openCVVersion { parameters.openCVVersion = v }
         let pool = ThreadPool(threads: options.threads)
         let p = parameters
         // Building a tracker only plans buffers; it cannot fail once the model loaded and planned here.
@@ -77,19 +91,22 @@ public enum TrackerLoader {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-\(getpid())-\(name).onnx").path
         try ModelExporter.write(model, to: path)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return try loadOneStream(path: path, options: options)
+        return try loadOneStream(path: path, options: options, name: reference)
     }
 
     /// A one-stream `.onnx` file (see `OneStreamModel` for the interface and metadata).
-    static func loadOneStream(path: String, options: TrackerOptions) throws -> @Sendable () -> any SingleObjectTracker {
+    static func loadOneStream(path: String, options: TrackerOptions, name: String? = nil) throws -> @Sendable () -> any SingleObjectTracker {
         let model = try OneStreamModel(path: path, preprocessing: options.oneStreamPreprocessing)
         let mode = options.oneStreamMode
             ?? options.nanoTrackMode.flatMap { OneStreamParameters.Mode(rawValue: $0.rawValue) }
             ?? (model.hasMetadata ? .corrected : .openCVCompatible)
-        let parameters = OneStreamParameters(mode: mode)
+        var parameters = OneStreamParameters(mode: mode)
+        try options.checkOpenCVVersion(appliesTo: mode == .openCVCompatible, model: name ?? path)
+        if let v = options.openCVVersion { parameters.openCVVersion = v }
+        let p = parameters
         let pool = ThreadPool(threads: options.threads)
         // Planning is the only step that can fail; do it once here so the factory cannot.
-        _ = try OneStreamTracker(model: model, parameters: parameters, pool: pool)
-        return { try! OneStreamTracker(model: model, parameters: parameters, pool: pool) }
+        _ = try OneStreamTracker(model: model, parameters: p, pool: pool)
+        return { try! OneStreamTracker(model: model, parameters: p, pool: pool) }
     }
 }

@@ -9,7 +9,7 @@ final class CropResizeTests: XCTestCase {
     }
 
     func testMatchesOpenCVOnRandomCrops() throws {
-        try XCTSkipUnless(ReferenceRunner.available, "python3 with cv2 not available")
+        try ReferenceRunner.requireOpenCV()
         var rng = SplitMix64(seed: 20240611)
         let ref = try ReferenceRunner()
         var frames: [Image] = []

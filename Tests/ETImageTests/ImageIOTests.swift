@@ -18,7 +18,7 @@ final class ImageIOTests: XCTestCase {
     /// Both decoders are libjpeg-turbo with default settings (accurate IDCT, fancy upsampling).
     func testJPEGMatchesCV2Imread() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.frame), "shared frame not present")
-        try XCTSkipUnless(ReferenceRunner.available, "python3 with cv2 not available")
+        try ReferenceRunner.requireOpenCV()
         let mine = try ImageIO.read(path: Self.frame)
         XCTAssertEqual(mine.width, 360)
         XCTAssertEqual(mine.height, 240)
@@ -54,7 +54,7 @@ final class ImageIOTests: XCTestCase {
     }
 
     func testSixteenBitPNGCloseToCV2() throws {
-        try XCTSkipUnless(ReferenceRunner.available, "python3 with cv2 not available")
+        try ReferenceRunner.requireOpenCV()
         let ref = try ReferenceRunner()
         let file = path("16.png")
         ref.add(["op": "png16", "fw": 41, "fh": 19, "seed": 5, "path": file, "out": "png16.u8"])

@@ -22,15 +22,40 @@ final class ReferenceRunner {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    /// Whether python3 with cv2 is usable; tests that need it skip otherwise.
-    static let available: Bool = {
+    /// The Python that runs the OpenCV references: `ETRACK_PYTHON` (scripts/test.sh points it at
+    /// each pinned OpenCV in turn), else `python3`.
+    static let python = ProcessInfo.processInfo.environment["ETRACK_PYTHON"] ?? "python3"
+
+    /// The OpenCV releases these image-op comparisons were written for and checked against
+    /// (opencv-python-headless 5.1.0.95, pinned in scripts/requirements-reference.txt, and the
+    /// 5.0.0.93 / 4.14.0.94 environments of scripts/compare/opencv_versions.sh). resize,
+    /// copyMakeBorder, mean and the codecs are bit-identical across the three.
+    static let writtenFor = ["5.1.0", "5.0.0", "4.14.0"]
+
+    /// The cv2 version the reference Python reports, or why there is none.
+    static let openCV: Result<String, ReferenceError> = {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import cv2, numpy"]
-        p.standardOutput = FileHandle.nullDevice
+        p.arguments = [python, "-c", "import cv2, numpy; print(cv2.__version__)"]
+        let out = Pipe()
+        p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        do { try p.run(); p.waitUntilExit(); return p.terminationStatus == 0 } catch { return false }
+        do { try p.run() } catch { return .failure(ReferenceError("cannot start \(python): \(error)")) }
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            return .failure(ReferenceError("\(python) cannot import cv2 and numpy: run scripts/setup.sh (installs scripts/requirements-reference.txt)"))
+        }
+        return .success(text)
     }()
+
+    /// Fails (never skips) unless the reference Python has one of the OpenCV releases the tests were written for.
+    static func requireOpenCV() throws {
+        let found = try openCV.get()
+        guard writtenFor.contains(found) else {
+            throw ReferenceError("\(python) has OpenCV \(found), but these comparisons were written for OpenCV \(writtenFor.joined(separator: ", ")) (scripts/requirements-reference.txt pins opencv-python-headless 5.1.0.95)")
+        }
+    }
 
     func url(_ name: String) -> URL { directory.appendingPathComponent(name) }
 
@@ -44,7 +69,7 @@ final class ReferenceRunner {
         let script = Self.repositoryRoot.appendingPathComponent("scripts/reference/image_reference.py").path
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, directory.path]
+        p.arguments = [Self.python, script, directory.path]
         let err = Pipe()
         p.standardError = err
         try p.run()
@@ -64,6 +89,11 @@ final class ReferenceRunner {
     }
 
     func json(_ name: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: url(name))) }
+}
+
+struct ReferenceError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
 }
 
 /// Largest absolute difference and number of differing entries.

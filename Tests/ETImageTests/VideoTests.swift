@@ -8,7 +8,7 @@ final class VideoTests: XCTestCase {
     /// Same decoder as cv2.VideoCapture (libavcodec), but a different FFmpeg build and swscale
     /// settings, so pixels are compared loosely: same count and size, small mean difference.
     func testFramesMatchCV2VideoCapture() throws {
-        try XCTSkipUnless(ReferenceRunner.available, "python3 with cv2 not available")
+        try ReferenceRunner.requireOpenCV()
         for file in Self.videos where FileManager.default.fileExists(atPath: file) {
             let ref = try ReferenceRunner()
             ref.add(["op": "video", "path": file, "out": "frames.u8", "meta": "meta.json"])

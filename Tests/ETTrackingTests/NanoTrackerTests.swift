@@ -6,19 +6,20 @@ final class NanoTrackerTests: XCTestCase {
     /// OpenCV's cv2.TrackerNano (run by scripts/reference/opencv_trackernano.py) and our
     /// OpenCV-compatible mode give the same boxes on a real sequence.
     func testOpenCVCompatibleModeMatchesCv2TrackerNano() throws {
+        let openCV = try TrackingFixtures.referenceOpenCV()
         for v in ["v2", "v1"] {
             let name = "OTB_Crossing"
             let gt = try TrackingFixtures.groundTruth(name)
             let initBox = BoundingBox(x: gt[0].x.rounded(.towardZero), y: gt[0].y.rounded(.towardZero),
                                       width: gt[0].width.rounded(.towardZero), height: gt[0].height.rounded(.towardZero))
             let script = TrackingFixtures.repoRoot.appendingPathComponent("scripts/reference/opencv_trackernano.py").path
-            let (status, out) = try TrackingFixtures.run(["python3", script, "--model", TrackingFixtures.model(v),
+            let (status, out) = try TrackingFixtures.run([TrackingFixtures.python, script, "--model", TrackingFixtures.model(v),
                                                           "--sequence", TrackingFixtures.sequence(name), "--init", initBox.description])
             XCTAssertEqual(status, 0, "the OpenCV reference failed (is opencv-python-headless installed?)")
             let reference = out.split(whereSeparator: \.isNewline).map { BoundingBox(parsing: $0)! }
             let frames = try TrackingFixtures.frames(name)
             XCTAssertEqual(reference.count, frames.count)
-            let tracker = try NanoTracker(model: TrackingFixtures.models[v]!, parameters: .openCVCompatible)
+            let tracker = try NanoTracker(model: TrackingFixtures.models[v]!, parameters: .openCVCompatible(version: openCV))
             try tracker.initialize(frame: frames[0], box: initBox)
             var ious = [1.0], identical = 1
             for i in 1..<frames.count {
@@ -28,7 +29,7 @@ final class NanoTrackerTests: XCTestCase {
             }
             let mean = ious.reduce(0, +) / Double(ious.count)
             let above = Double(ious.filter { $0 >= 0.9 }.count) / Double(ious.count)
-            print("\(v) \(name): mean IoU vs cv2.TrackerNano \(mean), IoU>=0.9 on \(above), identical boxes \(identical)/\(frames.count)")
+            print("\(v) \(name): mean IoU vs cv2.TrackerNano (OpenCV \(openCV)) \(mean), IoU>=0.9 on \(above), identical boxes \(identical)/\(frames.count)")
             XCTAssertGreaterThanOrEqual(mean, 0.98, "\(v): mean IoU against OpenCV")
             XCTAssertGreaterThanOrEqual(above, 0.95, "\(v): share of frames with IoU >= 0.9")
         }

@@ -15,8 +15,8 @@ enum OneStreamFixtures {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-onestream-\(ProcessInfo.processInfo.processIdentifier)").path
         try? FileManager.default.removeItem(atPath: dir)
         let generator = OneStreamFixtures.script("trackervit_models.py")
-        let (a, _) = try! TrackingFixtures.run(["python3", generator, dir, "--bad"])
-        let (b, _) = try! TrackingFixtures.run(["python3", generator, dir + "/meta", "--metadata"])
+        let (a, _) = try! TrackingFixtures.run([TrackingFixtures.python, generator, dir, "--bad"])
+        let (b, _) = try! TrackingFixtures.run([TrackingFixtures.python, generator, dir + "/meta", "--metadata"])
         precondition(a == 0 && b == 0, "trackervit_models.py failed (needs numpy and onnx)")
         return dir
     }()
@@ -46,7 +46,7 @@ enum OneStreamFixtures {
         private let reader = DispatchGroup()
 
         init(models: [String], sequence: String, initBox: BoundingBox, black: Range<Int>? = nil, frames: Int? = nil) throws {
-            var args = ["python3", OneStreamFixtures.script("trackervit_opencv.py"), "--models",
+            var args = [TrackingFixtures.python, OneStreamFixtures.script("trackervit_opencv.py"), "--models",
                         models.map { OneStreamFixtures.path($0) }.joined(separator: ","),
                         "--sequence", sequence, "--init", initBox.description]
             if let black { args += ["--black", "\(black.lowerBound):\(black.upperBound)"] }

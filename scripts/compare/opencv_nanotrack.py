@@ -2,7 +2,8 @@
 """Compare `etrack track` with OpenCV's cv2.TrackerNano, box for box and in speed.
 
 For every sequence folder (img/ + groundtruth.txt) under --sequences, both trackers start from the
-integer first ground-truth box (OpenCV takes an integer Rect) and run one thread each. Prints per
+integer first ground-truth box (OpenCV takes an integer Rect) and run one thread each. etrack's
+OpenCV-compatible mode is told the release of the cv2 in use (`--opencv-version MAJOR.MINOR`). Prints per
 sequence: mean IoU between the two trackers' boxes, the share of frames with IoU >= 0.9, and the
 median update time of each (decode excluded for both), and the first frame (0-based) whose boxes differ. Exits 1 if any sequence misses the
 thresholds (mean IoU >= 0.98, >= 95% of frames at IoU >= 0.9), unless --report-only.
@@ -64,6 +65,11 @@ def run_opencv(seq, model, box):
     return boxes, times
 
 
+def opencv_release():
+    """MAJOR.MINOR of the cv2 in use: the release etrack's OpenCV-compatible mode reproduces."""
+    return ".".join(cv2.__version__.split(".")[:2])
+
+
 def run_etrack(etrack, seq, model, box, mode):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "boxes.txt")
@@ -71,6 +77,8 @@ def run_etrack(etrack, seq, model, box, mode):
                "--output", out, "--threads", "1"]
         if mode:
             cmd += ["--mode", mode]
+        if mode != "corrected":
+            cmd += ["--opencv-version", opencv_release()]
         subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
         boxes = [[float(x) for x in l.split(",")] for l in open(out).read().split()]
         times = [float(x) for x in open(os.path.join(d, "boxes_time.txt")).read().split()][1:]
@@ -87,6 +95,8 @@ def main():
     ap.add_argument("--min-mean-iou", type=float, default=0.98)
     ap.add_argument("--min-frac", type=float, default=0.95)
     ap.add_argument("--report-only", action="store_true", help="print the table but exit 0 even below the thresholds")
+    ap.add_argument("--not-gated", default="", help="comma-separated sequences that are reported but not held to the thresholds "
+                    "(where OpenCV's own algorithm parts from cv2 under 1e-6 network noise: noise_sensitivity.py)")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     seqs = sorted(d for d in glob.glob(os.path.join(args.sequences, "*")) if os.path.isdir(os.path.join(d, "img")))
@@ -105,13 +115,14 @@ def main():
         mo, me = statistics.median(ot) * 1e3, statistics.median(et) * 1e3
         all_ocv += ot
         all_ours += et
-        good = mean_iou >= args.min_mean_iou and frac >= args.min_frac and len(ob) == len(eb)
-        ok &= good
         name = os.path.basename(seq)
+        good = mean_iou >= args.min_mean_iou and frac >= args.min_frac and len(ob) == len(eb)
+        gated = name not in args.not_gated.split(",")
+        ok &= good or not gated
         first = next((i for i in range(n) if [float(v) for v in ob[i]] != [float(v) for v in eb[i]]), None)
         first_text = "-" if first is None else str(first)
-        print(f"{name:28s} {n:6d} {mean_iou:8.4f} {frac:8.3f} {first_text:>8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x{'' if good else '  FAIL'}")
-        rows.append({"sequence": name, "frames": n, "mean_iou": mean_iou, "frac_iou_ge_0.9": frac, "first_differing_frame": first,
+        print(f"{name:28s} {n:6d} {mean_iou:8.4f} {frac:8.3f} {first_text:>8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x{'' if good else ('  FAIL' if gated else '  below (not gated: noise-sensitive)')}")
+        rows.append({"sequence": name, "gated": gated, "frames": n, "mean_iou": mean_iou, "frac_iou_ge_0.9": frac, "first_differing_frame": first,
                      "opencv_update_median_ms": mo, "etrack_update_median_ms": me})
     mo, me = statistics.median(all_ocv) * 1e3, statistics.median(all_ours) * 1e3
     print(f"{'all frames':28s} {len(all_ours):6d} {'':8s} {'':8s} {'':8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x")

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Settings of the NanoTrack tracker. Named presets: `.openCVCompatible` and `.corrected(for:)`.
+/// Settings of the NanoTrack tracker. Named presets: `.openCVCompatible` (the newest OpenCV),
+/// `.openCVCompatible(version:)` and `.corrected(for:)`.
 public struct NanoTrackParameters: Sendable, Equatable {
     public enum Mode: String, Sendable {
         /// Reproduces OpenCV's TrackerNano box for box (its constants, integer crops, RGB input,
-        /// sqrt window, scale-penalty bug). The default for v1/v2, which OpenCV runs.
+        /// sqrt window; before 5.1 also its int context sum, integer window ratio and scale-penalty
+        /// bug), for the release in `openCVVersion`. The default for v1/v2, which OpenCV runs.
         case openCVCompatible = "opencv"
         /// The original NanoTrack Python tracker: BGR input as in training, the scale-penalty fix,
         /// the product Hann window, per-model hyper-parameters; holds the last box while lost.
@@ -16,6 +18,8 @@ public struct NanoTrackParameters: Sendable, Equatable {
     public var penaltyK: Float
     public var learningRate: Float
     public var contextAmount: Float = 0.5
+    /// The OpenCV release reproduced by `.openCVCompatible` (ignored by `.corrected`).
+    public var openCVVersion: OpenCVVersion = .newest
     /// Confidence at or above which the state is `.tracking`.
     public var trackingThreshold: Double = 0.5
     /// Confidence below which the state is `.lost`.
@@ -23,8 +27,16 @@ public struct NanoTrackParameters: Sendable, Equatable {
     /// How the confidence is computed from the score map; nil picks the model's own calibration.
     public var calibration: ConfidenceCalibration? = nil
 
-    /// OpenCV's hard-coded constants (0.455 / 0.055 / 0.37), whatever the model.
-    public static let openCVCompatible = NanoTrackParameters(mode: .openCVCompatible, windowInfluence: 0.455, penaltyK: 0.055, learningRate: 0.37)
+    /// OpenCV's hard-coded constants (0.455 / 0.055 / 0.37), whatever the model, as the newest
+    /// supported OpenCV computes them.
+    public static let openCVCompatible = openCVCompatible(version: .newest)
+
+    /// OpenCV's TrackerNano as `version` computes it.
+    public static func openCVCompatible(version: OpenCVVersion) -> NanoTrackParameters {
+        var p = NanoTrackParameters(mode: .openCVCompatible, windowInfluence: 0.455, penaltyK: 0.055, learningRate: 0.37)
+        p.openCVVersion = version
+        return p
+    }
 
     /// The training-yaml hyper-parameters of each published model.
     public static func corrected(for version: NanoTrackModel.Version) -> NanoTrackParameters {

@@ -177,15 +177,20 @@ public final class NanoTracker: SingleObjectTracker {
         return (headPlan.outputBuffer("output2"), S)
     }
 
-    /// OpenCV TrackerNano::update, step for step in Float (see docs/reference-trackers notes).
+    /// OpenCV TrackerNano::update, step for step in Float (see docs/trackers/opencv-versions.md).
     private func updateOpenCV(_ frame: Image) -> TrackingResult {
         var tw = Float(w), th = Float(h)
         let px = Float(cx), py = Float(cy)
-        let sumInt = Float(Int(tw + th))
-        let wc = tw + parameters.contextAmount * sumInt, hc = th + parameters.contextAmount * sumInt
+        // 5.1 fixed three things here (docs/trackers/opencv-versions.md); before it the context sum
+        // was an int, the window ratio the integer 255/127 = 2, and the scale penalty divided by
+        // the size of the target's centre coordinates.
+        let fixed = parameters.openCVVersion.nanoTrackHasFloatSearchWindow
+        let sum = fixed ? tw + th : Float(Int(tw + th))
+        let wc = tw + parameters.contextAmount * sum, hc = th + parameters.contextAmount * sum
         let sz = (wc * hc).squareRoot()
         let scaleZ = Float(Self.exemplarSize) / sz
-        let sx = sz * Float(Self.instanceSize / Self.exemplarSize)  // integer 255/127 = 2, as in C++
+        let ratioX = fixed ? Float(Self.instanceSize) / Float(Self.exemplarSize) : Float(Self.instanceSize / Self.exemplarSize)
+        let sx = sz * ratioX
         tw *= scaleZ; th *= scaleZ
         let (loc, S) = runNetworks(frame, side: Int(sx))
         let n = S * S
@@ -193,7 +198,7 @@ public final class NanoTracker: SingleObjectTracker {
             let pad = (a + b) * 0.5
             return ((a + pad) * (b + pad)).squareRoot()
         }
-        let targetScale = sizeCal(px, py)  // OpenCV's bug: the centre, not the scaled size
+        let targetScale = fixed ? sizeCal(tw, th) : sizeCal(px, py)  // < 5.1: the centre, not the scaled size
         let ratio = tw / th
         let wi = Double(parameters.windowInfluence), k = Double(parameters.penaltyK)
         var best = 0

@@ -14,11 +14,12 @@
 /// recalibrated per model (as `ConfidenceCalibration` is for NanoTrack) once trained weights exist.
 public struct OneStreamParameters: Sendable, Equatable {
     public enum Mode: String, Sendable {
-        /// Reproduces `cv2.TrackerVit` box for box: integer boxes, C integer division in the crop,
-        /// OSTrack's x2_pad off-by-one in the ROI (which decides when OpenCV throws; copyMakeBorder
-        /// then restores the dropped column), black padding, OpenCV's BGR planes with the statistics in
-        /// the model's order (so B gets the R mean/std) and its quaternion-divided scale factors
-        /// (`1.0 / Scalar(std)`), first maximum, floor decode, no clamp.
+        /// Reproduces `cv2.TrackerVit` of `openCVVersion` box for box: integer boxes, C integer
+        /// division in the crop, OSTrack's x2_pad off-by-one in the ROI (which decides when OpenCV
+        /// throws; copyMakeBorder then restores the dropped column), black padding, OpenCV's BGR
+        /// planes with the statistics in the model's order (so B gets the R mean/std), first
+        /// maximum, floor decode; before 5.1 the quaternion-divided scale factors
+        /// (`1.0 / Scalar(std)`) and no clamp, from 5.1 `1/(255·std)` and `clipRect(…, 10)`.
         case openCVCompatible = "opencv"
         /// OSTrack's test loop done right: the statistics on the channels they belong to,
         /// Python-style rounding of the crop origin, float boxes, the box clipped to the image
@@ -27,6 +28,10 @@ public struct OneStreamParameters: Sendable, Equatable {
     }
 
     public var mode: Mode
+    /// The OpenCV release reproduced by `.openCVCompatible` (ignored by `.corrected`): 5.1 scales
+    /// each channel by 1/(255·std) and clips the box to the frame with a 10-pixel margin; 5.0 and
+    /// 4.11–4.14 use the quaternion-divided scale and never clip (see `OpenCVVersion`).
+    public var openCVVersion: OpenCVVersion = .newest
     /// Template crop side = ceil(sqrt(w·h)·templateFactor) (2 in TrackerVit and OSTrack).
     public var templateFactor: Double = 2
     /// Search crop side = ceil(sqrt(w·h)·searchFactor) (4 in TrackerVit and OSTrack).
@@ -41,8 +46,15 @@ public struct OneStreamParameters: Sendable, Equatable {
     /// Corrected mode: the most width and height may grow or shrink per frame (a factor ≥ 1).
     public var maxScaleChange: Double = 1.4
 
-    /// `cv2.TrackerVit` with its default parameters.
+    /// `cv2.TrackerVit` of the newest supported OpenCV, with its default parameters.
     public static let openCVCompatible = OneStreamParameters(mode: .openCVCompatible)
+
+    /// `cv2.TrackerVit` of `version`, with its default parameters.
+    public static func openCVCompatible(version: OpenCVVersion) -> OneStreamParameters {
+        var p = OneStreamParameters(mode: .openCVCompatible)
+        p.openCVVersion = version
+        return p
+    }
     /// Our corrected tracker (the default for files with etrack metadata; see `TrackerLoader`).
     public static let corrected = OneStreamParameters(mode: .corrected)
 

@@ -8,11 +8,12 @@ import Foundation
 /// center head gives a score map, a size map and an offset map.
 ///
 /// Two modes (see `OneStreamParameters.Mode`):
-/// - `.openCVCompatible` reproduces `cv2.TrackerVit` exactly, quirks included (integer boxes,
-///   truncating C division, the x2_pad off-by-one, BGR planes normalised with the statistics in
-///   the model's order and OpenCV's quaternion-divided scale factors, floor decode, no clamp).
-///   Where OpenCV would throw (the search window has left the frame, or the box has shrunk to
-///   nothing) this throws a `TrackingError` instead.
+/// - `.openCVCompatible` reproduces `cv2.TrackerVit` of `parameters.openCVVersion` exactly,
+///   quirks included (integer boxes, truncating C division, the x2_pad off-by-one, BGR planes
+///   normalised with the statistics in the model's order, floor decode; before 5.1 the
+///   quaternion-divided scale factors and no clamp, from 5.1 per-channel factors and a clip to the
+///   frame). Where OpenCV would throw (the search window has left the frame, or the box has shrunk
+///   to nothing; only before 5.1) this throws a `TrackingError` instead.
 /// - `.corrected` is our tracker: float boxes, the statistics on the right channels, the box
 ///   clipped to the frame with a margin, a bounded scale change per frame, and the last box
 ///   held while the target is lost. It never throws on a frame once initialised.
@@ -70,7 +71,10 @@ public final class OneStreamTracker: SingleObjectTracker {
             // given, so plane 0 = B gets mean[0]/std[0] (R's for ImageNet). Our frames are RGB:
             // reversing them gives OpenCV's planes.
             channelOrder = .bgr
-            (subtract, multiply) = Self.openCVBlobParameters(mean: pre.mean, std: pre.std)
+            guard parameters.openCVVersion.supportsTrackerVit else {
+                throw TrackingError("OpenCV \(parameters.openCVVersion)'s TrackerVit is an older algorithm that is not reproduced; supported for TrackerVit: 5.1, 5.0, 4.11-4.14")
+            }
+            (subtract, multiply) = Self.openCVBlobParameters(mean: pre.mean, std: pre.std, version: parameters.openCVVersion)
         case .corrected:
             channelOrder = pre.colorOrder == .rgb ? .rgb : .bgr
             // The documented normalisation: (p − 255·m) / (255·s) per channel.
@@ -79,18 +83,22 @@ public final class OneStreamTracker: SingleObjectTracker {
         }
     }
 
-    /// The per-plane (subtract, multiply) that `cv2.TrackerVit` (OpenCV 5.0) passes to
-    /// `blobFromImageWithParams`: `mean = meanvalue * 255.0` and
+    /// The per-plane (subtract, multiply) that `cv2.TrackerVit` passes to
+    /// `blobFromImageWithParams`: `mean = meanvalue * 255.0` and, from OpenCV 5.1,
+    /// `scalefactor = 1 / (255.0 * stdvalue[c])` per channel; before 5.1
     /// `scalefactor = (1.0 / stdvalue) * (1 / 255.0)`, in OpenCV's double arithmetic.
     ///
-    /// OpenCV bug: `1.0 / stdvalue` with a `cv::Scalar` is quaternion division, not an elementwise
+    /// OpenCV bug before 5.1: `1.0 / stdvalue` with a `cv::Scalar` is quaternion division, not an elementwise
     /// reciprocal: `a / s = conj(s) · (a / |s|²)` with conj(s) = (s0, −s1, −s2, −s3) and the fourth
     /// component 0. For ImageNet's std (0.229, 0.224, 0.225) the multipliers are
     /// (+1.49437, −1.46174, −1.46827)/255 instead of (4.36681, 4.46429, 4.44444)/255: plane 0 is
     /// scaled by 0.342 of the documented factor, planes 1 and 2 by −0.327 and −0.330 (sign flipped).
     /// The mean is elementwise (`Scalar * double`), as documented. Measured through cv2.TrackerVit
     /// by `scripts/reference/trackervit_normalisation.py`.
-    static func openCVBlobParameters(mean: [Double], std: [Double]) -> (subtract: [Double], multiply: [Double]) {
+    static func openCVBlobParameters(mean: [Double], std: [Double], version: OpenCVVersion) -> (subtract: [Double], multiply: [Double]) {
+        if version.trackerVitClipsAndScalesPerChannel {
+            return (mean.map { $0 * 255.0 }, std.map { 1.0 / (255.0 * $0) })
+        }
         let s = (0..<4).map { $0 < std.count ? std[$0] : 0 }  // Scalar: missing components are 0
         let inverseNorm = 1.0 / (s[0] * s[0] + s[1] * s[1] + s[2] * s[2] + s[3] * s[3])
         let conjugate = [s[0], -s[1], -s[2], -s[3]]
@@ -256,7 +264,17 @@ public final class OneStreamTracker: SingleObjectTracker {
             return result(best: best, score: score, box: currentBox(), forceLost: true)
         }
         rect = (nx, ny, nw, nh)
+        if parameters.openCVVersion.trackerVitClipsAndScalesPerChannel { rect = Self.clipRect(rect, frame.width, frame.height, margin: 10) }
         return result(best: best, score: score, box: currentBox(), forceLost: false)
+    }
+
+    /// OpenCV 5.1's `clipRect` in C int arithmetic: x1 ∈ [0, W − m], x2 ∈ [m, W], sides ≥ m,
+    /// with m at most the frame side. (|values| < 2³⁰ here, so x + w cannot overflow as in C.)
+    static func clipRect(_ r: (x: Int, y: Int, w: Int, h: Int), _ W: Int, _ H: Int, margin: Int) -> (x: Int, y: Int, w: Int, h: Int) {
+        let mx = min(margin, W), my = min(margin, H)
+        let x1 = min(max(0, r.x), W - mx), y1 = min(max(0, r.y), H - my)
+        let x2 = min(max(mx, r.x + r.w), W), y2 = min(max(my, r.y + r.h), H)
+        return (x1, y1, max(mx, x2 - x1), max(my, y2 - y1))
     }
 
     /// OSTrack's decode with the real crop origin, a bounded scale step and a clip to the frame.

@@ -17,7 +17,7 @@ struct EvalRun: ParsableCommand {
         so many machines can share one results folder.
         """)
 
-    @Option(name: .long, help: "Tracker model (a NanoTrack folder, see TrackerLoader).")
+    @Option(name: .long, help: "Tracker model: anything `etrack track --model` takes (a NanoTrack folder, a one-stream .onnx file, a .safetensors checkpoint or a configuration name).")
     var tracker: String
 
     @OptionGroup var data: DatasetOptions
@@ -30,6 +30,8 @@ struct EvalRun: ParsableCommand {
 
     @Option(name: .long, help: "Threads per tracker.")
     var threads: Int = 1
+
+    @OptionGroup var modeOptions: TrackerModeOptions
 
     @Option(name: .long, help: "Run only shard i of N (0-based), e.g. 2/8.")
     var shard: String?
@@ -56,7 +58,7 @@ struct EvalRun: ParsableCommand {
         if let shard { shardSel = try Shard(parsing: shard) }
         else { shardSel = try Shard.fromEnvironment(ProcessInfo.processInfo.environment, countOverride: shardCount) }
         if let s = shardSel { seqs = s.select(seqs) }
-        let factory = try TrackerLoader.load(model: tracker, options: TrackerOptions(threads: threads))
+        let factory = try TrackerLoader.load(model: tracker, options: try modeOptions.trackerOptions(threads: threads))
         let runner = OPERunner(sequences: seqs, makeTracker: { factory() }, loadFrame: { try ImageIO.read(path: $0) },
                                options: .init(resultsDir: results, jobs: jobs, overwrite: overwrite))
         let prefix = shardSel.map { "[shard \($0)] " } ?? ""

@@ -34,8 +34,7 @@ struct Track: ParsableCommand {
     @Option(help: "Threads for the network.")
     var threads: Int = 1
 
-    @Option(help: "opencv (reproduce OpenCV's TrackerNano / TrackerVit) or corrected. Default: opencv for NanoTrack v1/v2 and for .onnx files without etrack metadata, corrected otherwise.")
-    var mode: String?
+    @OptionGroup var modeOptions: TrackerModeOptions
 
     @Option(help: "Write annotated frames: a video file (.mp4, .avi, .mkv) or a folder for PNG frames.")
     var render: String?
@@ -49,7 +48,6 @@ struct Track: ParsableCommand {
     func validate() throws {
         guard (sequence == nil) != (video == nil) else { throw ValidationError("give exactly one of --sequence DIR or --video FILE") }
         guard threads >= 1 && threads <= 64 else { throw ValidationError("--threads must be between 1 and 64") }
-        if let mode, NanoTrackParameters.Mode(rawValue: mode) == nil { throw ValidationError("--mode must be 'opencv' or 'corrected', not '\(mode)'") }
         if video != nil && `init` == nil { throw ValidationError("--video needs --init x,y,w,h (videos carry no ground truth)") }
         if let i = `init`, BoundingBox(parsing: i) == nil { throw ValidationError("--init '\(i)' is not four numbers x,y,w,h") }
     }
@@ -61,7 +59,7 @@ struct Track: ParsableCommand {
                 throw ValidationError("\(f) exists; pass --force to overwrite it")
             }
         }
-        let factory = try TrackerLoader.load(model: model, options: TrackerOptions(threads: threads, nanoTrackMode: mode.flatMap(NanoTrackParameters.Mode.init)))
+        let factory = try TrackerLoader.load(model: model, options: try modeOptions.trackerOptions(threads: threads))
         let tracker = factory()
         let source: FrameSource
         if let sequence {
