@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# The test command: the Swift test suite in release (numeric code is 10-100x slower in debug),
-# then the reference comparisons that print parity and speed against OpenCV.
+# The test command: the Swift test suite in release (numeric code is 10-100x slower in debug)
+# against the pinned OpenCV of scripts/requirements-reference.txt, then box parity with every
+# supported OpenCV release (scripts/compare/opencv_versions.sh), then the reference comparisons
+# that print parity and speed against ONNX Runtime and OpenCV.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product etrack
 swift test -c release
 echo
-echo "== cv2.TrackerNano vs etrack (box parity and update speed, 1 thread) =="
-for v in v2 v1; do
-  python3 scripts/compare/opencv_nanotrack.py --etrack .build/release/etrack \
-    --model ../shared/models/nanotrack-$v --sequences ../shared/data/sequences --report-only 2>&1 | grep -v "WARN:"
-done
+echo "== box parity with every supported OpenCV release (one pinned, cached environment each) =="
+bash scripts/compare/opencv_versions.sh --etrack .build/release/etrack
 echo
 echo "== exported models: cv2.dnn and ONNX Runtime vs our native forward on TrackerVit crops of every sequence =="
 python3 scripts/compare/export_opencv_crops.py --etrack .build/release/etrack --max-frames 25 2>&1 | grep -v "WARN:" | tail -6

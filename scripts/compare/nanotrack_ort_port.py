@@ -30,10 +30,17 @@ def sessions(model):
 
 
 class Port:
-    def __init__(self, model, version=None):
-        """version: the OpenCV release (MAJOR, MINOR) whose TrackerNano to port; default: the cv2 in use."""
+    # The three TrackerNano changes of OpenCV 5.1 (docs/trackers/opencv-versions.md).
+    CHANGES_5_1 = ("float_context_sum", "float_window_ratio", "penalty_on_target_size")
+
+    def __init__(self, model, version=None, changes=None):
+        """version: the OpenCV release (MAJOR, MINOR) whose TrackerNano to port (default: the cv2 in
+        use); changes: an explicit subset of CHANGES_5_1 instead, to measure each one alone."""
         self.bb, self.hd = sessions(model)
-        self.fixed = (version or tuple(int(v) for v in cv2.__version__.split(".")[:2])) >= (5, 1)
+        if changes is None:
+            v = version or tuple(int(x) for x in cv2.__version__.split(".")[:2])
+            changes = self.CHANGES_5_1 if v >= (5, 1) else ()
+        self.changes = set(changes)
 
     def crop(self, img, sz, out):
         c = (sz + 1) // 2
@@ -69,11 +76,11 @@ class Port:
     def update(self, img):
         tw, th = self.size
         # OpenCV 5.1: float context sum, 255f/127 window ratio, scale penalty on the scaled size.
-        ssum = tw + th if self.fixed else f32(int(tw + th))
+        ssum = tw + th if "float_context_sum" in self.changes else f32(int(tw + th))
         wc, hc = tw + f32(0.5) * ssum, th + f32(0.5) * ssum
         sz = np.sqrt(f32(wc * hc))
         scale = f32(127) / sz
-        sx = sz * (f32(255) / f32(127) if self.fixed else f32(2))
+        sx = sz * (f32(255) / f32(127) if "float_window_ratio" in self.changes else f32(2))
         tw, th = tw * scale, th * scale
         xf = self.features(self.crop(img, int(sx), 255))
         cls, loc = self.hd.run(["output1", "output2"], {"input1": self.z, "input2": xf})
@@ -86,7 +93,7 @@ class Port:
         def sc(a, b):
             p = (a + b) * f32(0.5)
             return np.sqrt((a + p) * (b + p))
-        s_c = sc(x2 - x1, y2 - y1) / (sc(tw, th) if self.fixed else sc(self.pos[0], self.pos[1]))
+        s_c = sc(x2 - x1, y2 - y1) / (sc(tw, th) if "penalty_on_target_size" in self.changes else sc(self.pos[0], self.pos[1]))
         s_c = np.maximum(s_c, 1 / s_c)
         r_c = (tw / th) / ((x2 - x1) / (y2 - y1))
         r_c = np.maximum(r_c, 1 / r_c)

@@ -22,6 +22,22 @@ import nanotrack_ort_port as port_mod  # noqa: E402
 import opencv_nanotrack as ref  # noqa: E402
 
 
+def noisy_boxes(model, frames, box, seed, eps=1e-6):
+    """OpenCV's TrackerNano algorithm (of the cv2 in use) on decoded frames, with the backbone
+    features multiplied by (1 + eps * N(0,1)) from a seeded generator: one box per frame."""
+    rng = np.random.default_rng(seed)
+    port = port_mod.Port(model)
+    clean = port.features
+    port.features = lambda p, f=clean: (lambda x: x * (1 + eps * rng.standard_normal(x.shape)).astype(np.float32))(f(p))
+    boxes = [box]
+    for i, img in enumerate(frames):
+        if i == 0:
+            port.init(img, box)
+        else:
+            boxes.append(port.update(img))
+    return boxes
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -34,16 +50,7 @@ def main():
     ob, _ = ref.run_opencv(a.sequence, a.model, box)
     frames = [cv2.imread(f) for f in sorted(glob.glob(os.path.join(a.sequence, "img", "*")))]
     for seed in range(a.seeds):
-        rng = np.random.default_rng(seed)
-        port = port_mod.Port(a.model)
-        clean = port.features
-        port.features = lambda p, f=clean: (lambda x: x * (1 + a.eps * rng.standard_normal(x.shape)).astype(np.float32))(f(p))
-        pb = [box]
-        for i, img in enumerate(frames):
-            if i == 0:
-                port.init(img, box)
-            else:
-                pb.append(port.update(img))
+        pb = noisy_boxes(a.model, frames, box, seed, a.eps)
         ious = [ref.iou(x, y) for x, y in zip(ob, pb)]
         first = next((i for i, (x, y) in enumerate(zip(ob, pb)) if list(x) != list(y)), None)
         print(f"seed {seed}: mean IoU vs cv2.TrackerNano {np.mean(ious):.4f}, IoU>=0.9 on {np.mean([v >= 0.9 for v in ious]):.3f}, first differing frame {first}")

@@ -9,10 +9,14 @@
 # rebuilt when the requirements change. Then, with that environment's Python as the reference:
 #   1. the Swift parity tests (ETRACK_PYTHON=...): cv2.TrackerNano v1/v2 on OTB_Crossing, and
 #      cv2.TrackerVit with fixed-map models on every frame of every shared sequence and with
-#      pixel-dependent models on five; the image ops (resize, crop, codecs) too;
+#      pixel-dependent models on five; where cv2 throws, `etrack track` keeps cv2's boxes before
+#      that frame (TrackFailureTests); the image ops (resize, crop, codecs) too;
 #   2. scripts/compare/opencv_nanotrack.py for NanoTrack v2 and v1 on every shared sequence
-#      (mean IoU >= 0.98 and >= 95% of frames at IoU >= 0.9, except the sequences named in
-#      NOISE_SENSITIVE, which are reported, not gated: see docs/trackers/opencv-versions.md).
+#      (mean IoU >= 0.98 and >= 95% of frames at IoU >= 0.9). A sequence below that is excused only
+#      with evidence from the same run: OpenCV's own TrackerNano algorithm, its network outputs
+#      multiplied by (1 + 3e-6 N(0,1)) (the size of the difference between two engines: ours and ONNX
+#      Runtime agree to <= 2.8e-6 on these networks, cv2.dnn and ONNX Runtime to ~1e-6), falls
+#      below the thresholds against cv2 too for one of NOISE_SEEDS seeds (docs/trackers/opencv-versions.md).
 # Exits non-zero when any release fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,10 +25,7 @@ cd "$(dirname "$0")/../.."
 # 5.1.0.95 (the default; the same pins as scripts/requirements-reference.txt), 5.0.0.93, and
 # 4.14.0.94 (the 4.x line, whose tracker code is 5.0's).
 OPENCV_RELEASES=(5.1.0.95 5.0.0.93 4.14.0.94)
-# OpenCV's own algorithm parts from cv2.TrackerNano here when its network outputs carry 1e-6 noise
-# (scripts/compare/noise_sensitivity.py, run below): no engine that is not bit-identical to cv2.dnn
-# can be held to the thresholds on it.
-NOISE_SENSITIVE=OTB_FaceOcc1
+NOISE_SEEDS=6
 
 ETRACK=.build/release/etrack
 if [ "${1:-}" = "--etrack" ]; then ETRACK="$2"; shift 2; fi
@@ -60,7 +61,7 @@ for release in "${OPENCV_RELEASES[@]}"; do
   echo "==== OpenCV $found (opencv-python-headless $release, $python) ===="
   log="$(mktemp)"
   if ETRACK_PYTHON="$python" swift test -c release --skip-build \
-      --filter 'NanoTrackerTests.testOpenCVCompatibleMode|OneStreamTrackerTests.testOpenCVCompatibleMode|ETImageTests' > "$log" 2>&1; then
+      --filter 'NanoTrackerTests.testOpenCVCompatibleMode|OneStreamTrackerTests.testOpenCVCompatibleMode|TrackFailureTests.testTrackerFailure|ETImageTests' > "$log" 2>&1; then
     status=ok
   else
     status=FAIL; failed+=("$release: Swift parity tests")
@@ -70,17 +71,11 @@ for release in "${OPENCV_RELEASES[@]}"; do
   rm -f "$log"
   for v in v2 v1; do
     if ! "$python" scripts/compare/opencv_nanotrack.py --etrack "$ETRACK" --model ../shared/models/nanotrack-$v \
-        --sequences ../shared/data/sequences --not-gated "$NOISE_SENSITIVE" 2>&1 | grep -v "WARN"; then
+        --sequences ../shared/data/sequences --noise-seeds "$NOISE_SEEDS" 2>&1 | grep -v "WARN"; then
       failed+=("$release: NanoTrack $v box parity")
     fi
   done
 done
-if [ -n "$NOISE_SENSITIVE" ]; then
-  echo
-  echo "== why $NOISE_SENSITIVE is not gated: OpenCV's own TrackerNano algorithm (ONNX Runtime networks) vs cv2.TrackerNano $("$(environment "${OPENCV_RELEASES[0]}")" -c 'import cv2; print(cv2.__version__)'), network outputs x (1 + 1e-6 N(0,1)) =="
-  "$(environment "${OPENCV_RELEASES[0]}")" scripts/compare/noise_sensitivity.py --model ../shared/models/nanotrack-v2 \
-    --sequence "../shared/data/sequences/$NOISE_SENSITIVE" --seeds 2 2>&1 | grep -E "^seed"
-fi
 echo
 if [ "${#failed[@]}" -gt 0 ]; then
   printf 'FAIL: %s\n' "${failed[@]}"

@@ -13,7 +13,12 @@ struct Track: ParsableCommand {
         A sequence folder holds img/ (frames sorted by name) and groundtruth.txt (x,y,w,h per line); \
         --init defaults to its first line. --output gets one x,y,w,h line per frame (the first is the \
         init box), with <output>_time.txt (seconds per frame) and <output>_score.txt (raw score, \
-        confidence, state; with --diagnostics also PSR and template similarity) beside it. Existing files are not overwritten unless --force is given.
+        confidence, state; with --diagnostics also PSR and template similarity) beside it. Existing files are not overwritten unless --force is given. \
+        A run that cannot go on (the tracker fails, as cv2.TrackerVit 5.0 throws when its window leaves the frame; a frame \
+        cannot be read; SIGINT or SIGTERM) stops there: every frame tracked before it is written, the score file gets one \
+        more line for that frame with state 'failed' or 'interrupted' (and no box), the reason goes to stderr, and the \
+        exit status is 1 (130 when interrupted). A fractional --init is truncated to integers in --mode opencv, as \
+        OpenCV's Python binding takes only integer boxes.
         """)
 
     @Option(help: "A NanoTrack model folder (backbone.onnx + head.onnx), or a one-stream .onnx file (TrackerVit interface; etrack export writes them).")
@@ -54,10 +59,14 @@ struct Track: ParsableCommand {
 
     func run() throws {
         let outputs = output.map { TrackOutputFiles(boxes: $0) }
-        if let outputs, !force {
-            for f in outputs.all where FileManager.default.fileExists(atPath: f) {
-                throw ValidationError("\(f) exists; pass --force to overwrite it")
+        if let outputs {
+            if !force {
+                for f in outputs.all where FileManager.default.fileExists(atPath: f) {
+                    throw ValidationError("\(f) exists; pass --force to overwrite it")
+                }
             }
+            // Before any work: a run that tracks every frame and then cannot write loses it all.
+            try outputs.checkWritable()
         }
         let factory = try TrackerLoader.load(model: model, options: try modeOptions.trackerOptions(threads: threads))
         let tracker = factory()
@@ -79,16 +88,35 @@ struct Track: ParsableCommand {
         var renderer = try render.map { try FrameRenderer(path: $0, force: force) }
         var lines: [String] = [], times: [String] = [], scores: [String] = []
         let progress = ProgressLine(enabled: true)
+        let interrupt = InterruptFlag()
         let started = Date()
         var index = 0
-        while let frame = try source.next() {
+        // Why the run ended before the last frame: the frame (0-based) and the reason.
+        var stop: (frame: Int, state: String, reason: String)?
+        while true {
+            if let signal = interrupt.signalName {
+                stop = (index, "interrupted", "interrupted by \(signal)")
+                break
+            }
+            let frame: Image
+            do {
+                guard let f = try source.next() else { break }
+                frame = f
+            } catch {
+                if index == 0 { throw error }  // nothing tracked yet: a plain error
+                stop = (index, "failed", "the frame could not be read: \(error)")
+                break
+            }
             let start = DispatchTime.now().uptimeNanoseconds
             let result: TrackingResult
             if index == 0 {
                 try tracker.initialize(frame: frame, box: initBox)
                 result = TrackingResult(box: initBox, rawScore: 1, confidence: 1, state: .tracking)
             } else {
-                result = try tracker.update(frame: frame)
+                do { result = try tracker.update(frame: frame) } catch {
+                    stop = (index, "failed", "the tracker failed: \(error)")
+                    break
+                }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             lines.append(result.box.description)
@@ -107,13 +135,49 @@ struct Track: ParsableCommand {
         progress.finish()
         guard index > 0 else { throw ValidationError("no frames could be read") }
         try renderer?.close()
+        if let stop {
+            // The frame where the run stopped gets a score line of its own and no box.
+            scores.append("nan,0.000000,\(stop.state)" + (diagnostics ? ",nan,nan" : ""))
+        }
         if let outputs {
             try outputs.write(boxes: lines, times: times, scores: scores)
             FileHandle.standardError.write(Data("wrote \(outputs.boxes), \(outputs.times), \(outputs.scores)\n".utf8))
         } else {
             print(lines.joined(separator: "\n"))
         }
+        if let stop {
+            let name = source.name(ofFrame: stop.frame)
+            FileHandle.standardError.write(Data(("etrack track: stopped at frame \(stop.frame + 1)\(name.map { " (\($0))" } ?? ""): \(stop.reason)\n"
+                + "etrack track: kept the \(index) frames tracked before it" + (outputs.map { "; \($0.scores) ends with a '\(stop.state)' line" } ?? "") + "\n").utf8))
+            throw ExitCode(stop.state == "interrupted" ? 130 : 1)
+        }
     }
+}
+
+/// SIGINT and SIGTERM set a flag that the tracking loop reads between frames, so the frame in
+/// hand is finished and everything tracked is written before the process exits.
+final class InterruptFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: String?
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock(); defer { self.lock.unlock() }
+                if self.received != nil { exit(128 + number) }  // a second signal: stop at once
+                self.received = name
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// The name of the signal received, nil while none was.
+    var signalName: String? { lock.lock(); defer { lock.unlock() }; return received }
 }
 
 /// Frames from a folder (decoded on demand, one at a time) or a video.
@@ -126,6 +190,12 @@ final class FrameSource {
     init(video: VideoReader) { self.video = video; paths = nil }
 
     var count: Int? { paths?.count ?? video?.frameCount }
+
+    /// The file of a frame (0-based) of a folder; nil for videos.
+    func name(ofFrame k: Int) -> String? {
+        guard let paths, k < paths.count else { return nil }
+        return paths[k]
+    }
 
     func next() throws -> Image? {
         if let video { return try video.nextFrame() }
@@ -142,6 +212,23 @@ struct TrackOutputFiles {
     var times: String { stem + "_time.txt" }
     var scores: String { stem + "_score.txt" }
     var all: [String] { [boxes, times, scores] }
+
+    /// Creates the folder if needed (and says so) and checks that a file can be created in it.
+    func checkWritable() throws {
+        let dir = (boxes as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        if !FileManager.default.fileExists(atPath: folder) {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw ValidationError("cannot create the output folder \(folder): \(error.localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("created the output folder \(folder)\n".utf8))
+        }
+        let probe = (folder as NSString).appendingPathComponent(".etrack-write-check-\(getpid())")
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw ValidationError("cannot write in the output folder \(folder) (read-only or no permission); nothing was tracked")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+    }
 
     /// Writes each file to a temporary name, then renames it, so a file is never half-written.
     func write(boxes b: [String], times t: [String], scores s: [String]) throws {
