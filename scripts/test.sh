@@ -5,6 +5,11 @@
 # that print parity and speed against ONNX Runtime and OpenCV.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Every `python3` below (and in the Swift tests and `etrack bench`) is the pinned reference
+# environment, whatever cv2 the machine has installed.
+PINNED_PYTHON="$(bash scripts/compare/opencv_versions.sh --environment)"
+export PATH="$(dirname "$PINNED_PYTHON"):$PATH"
+echo "reference Python: $(command -v python3) ($(python3 -c 'import cv2, onnxruntime; print("OpenCV", cv2.__version__, "/ ONNX Runtime", onnxruntime.__version__)'))"
 swift build -c release --product etrack
 swift test -c release
 echo

@@ -81,6 +81,10 @@ final class TrackCommandTests: XCTestCase {
             (["--sequence", try makeSequence(frames: 6, gtLines: 4)], "groundtruth.txt"),
             (["--sequence", try makeSequence(frames: 6, gtLines: 6, corruptFrame: 3)], "00000004.jpg"),
             (["--video", "/nonexistent.mp4", "--init", "1,1,5,5"], "/nonexistent.mp4"),
+            (["--sequence", seq, "--opencv-version", "4.6"], "OpenCV 4.6 is not supported"),
+            (["--sequence", seq, "--opencv-version", "five"], "not MAJOR.MINOR"),
+            (["--sequence", seq, "--mode", "corrected", "--opencv-version", "5.0"], "applies to --mode opencv"),
+            (["--sequence", seq, "--model", Self.shared + "/models/nanotrack-v3", "--opencv-version", "5.0"], "runs in the corrected mode"),
         ]
         for (args, words) in cases {
             let r = try etrack(["track", "--model", Self.model] + args)

@@ -11,6 +11,7 @@ frame the peak probability, PSR and template similarity; a class-balanced logist
 
 Usage: fit_confidence.py [--etrack .build/release/etrack] [--models ../shared/models]
                          [--sequences ../shared/data/sequences] [--work /tmp/etrack-calibration]
+                         [--modes opencv,corrected] [--opencv-version 5.1]
 Prints, per model and mode, the coefficients, the lost-vs-present ROC AUC (in-sample), and the
 share of frames in each state at the default thresholds (tracking >= 0.5, lost < 0.2).
 """
@@ -55,10 +56,12 @@ def make_absent(src, dst, kind):
     return cut
 
 
-def signals(etrack, model, seq, mode, work):
+def signals(etrack, model, seq, mode, work, opencv_version):
     out = os.path.join(work, "out.txt")
-    subprocess.run([etrack, "track", "--model", model, "--sequence", seq, "--output", out, "--force", "--mode", mode,
-                    "--diagnostics"], check=True, stderr=subprocess.DEVNULL)
+    cmd = [etrack, "track", "--model", model, "--sequence", seq, "--output", out, "--force", "--mode", mode, "--diagnostics"]
+    if mode == "opencv":
+        cmd += ["--opencv-version", opencv_version]
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
     rows = [l.split(",") for l in open(os.path.join(work, "out_score.txt")).read().split()]
     return np.array([[float(r[0]), float(r[3]), float(r[4])] for r in rows[1:]])  # frame 1 is the init box
 
@@ -94,17 +97,19 @@ def main():
     ap.add_argument("--models", default="../shared/models")
     ap.add_argument("--sequences", default="../shared/data/sequences")
     ap.add_argument("--work", default="/tmp/etrack-calibration")
+    ap.add_argument("--modes", default="opencv,corrected")
+    ap.add_argument("--opencv-version", default="5.1", help="the OpenCV release the opencv mode reproduces (each has its own coefficients)")
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     for v in ["v1", "v2", "v3"]:
         model = os.path.join(a.models, f"nanotrack-{v}")
-        for mode in ["opencv", "corrected"]:
+        for mode in a.modes.split(","):
             P, N = [], {k: [] for k in KINDS}
             for s in SEQUENCES:
                 for kind in KINDS:
                     dst = os.path.join(a.work, f"{s}_{kind}")
                     cut = make_absent(os.path.join(a.sequences, s), dst, kind)
-                    sig = signals(a.etrack, model, dst, mode, a.work)
+                    sig = signals(a.etrack, model, dst, mode, a.work, a.opencv_version)
                     if kind == "black":
                         P.append(sig[:cut - 1])
                     N[kind].append(sig[cut - 1:])
@@ -114,7 +119,8 @@ def main():
             B, C = fit(P, allN)
             conf = lambda A: 1 / (1 + np.exp(-(features(A) @ B + C)))
             cp = conf(P)
-            line = (f"{v} {mode:9s} weights (logit, lnPSR, similarity) {np.round(B, 4).tolist()} bias {C:.4f}  "
+            label = f"opencv-{a.opencv_version}" if mode == "opencv" else mode
+            line = (f"{v} {label:11s} weights (logit, lnPSR, similarity) {np.round(B, 4).tolist()} bias {C:.4f}  "
                     f"AUC {auc(cp, conf(allN)):.3f} (raw score alone {auc(P[:, 0], allN[:, 0]):.3f})  "
                     f"present: tracking {np.mean(cp >= 0.5):.3f} lost {np.mean(cp < 0.2):.3f}")
             for k, A in N.items():

@@ -2,7 +2,10 @@
 # Box-for-box parity with every supported OpenCV release, one pinned virtual environment each.
 #
 # Usage: scripts/compare/opencv_versions.sh [--etrack PATH] [RELEASE ...]
+#        scripts/compare/opencv_versions.sh --environment [RELEASE]
 #   RELEASE: pip versions of opencv-python-headless (default: all of OPENCV_RELEASES below).
+#   --environment: only make (or reuse) the environment of RELEASE (default: the pinned default,
+#   5.1.0.95) and print its python; scripts/setup.sh and scripts/test.sh use it.
 #
 # For each release it makes (or reuses) a virtual environment with scripts/requirements-reference.txt,
 # only opencv-python-headless changed, cached under ${ETRACK_CACHE:-~/.cache/etrack}/opencv-venvs and
@@ -29,7 +32,7 @@ NOISE_SEEDS=6
 
 ETRACK=.build/release/etrack
 if [ "${1:-}" = "--etrack" ]; then ETRACK="$2"; shift 2; fi
-if [ "$#" -gt 0 ]; then OPENCV_RELEASES=("$@"); fi
+if [ "$#" -gt 0 ] && [ "$1" != "--environment" ]; then OPENCV_RELEASES=("$@"); fi
 REQUIREMENTS=scripts/requirements-reference.txt
 CACHE="${ETRACK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/etrack}/opencv-venvs"
 PY_VERSION="$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
@@ -52,6 +55,11 @@ environment() {
   fi
   echo "$dir/bin/python"
 }
+
+if [ "${1:-}" = "--environment" ]; then
+  environment "${2:-${OPENCV_RELEASES[0]}}"
+  exit 0
+fi
 
 failed=()
 for release in "${OPENCV_RELEASES[@]}"; do

@@ -2,7 +2,8 @@
 """Which of OpenCV 5.1's three TrackerNano changes does cv2.TrackerNano really make? Measured
 through the tracker: OpenCV's own algorithm (the float32 port in scripts/compare/nanotrack_ort_port.py,
 ONNX Runtime networks) with no change, each change alone, and all three, against the cv2.TrackerNano
-of the installed OpenCV, on every shared sequence. Prints per variant the sequences whose boxes
+of the installed OpenCV, on every shared sequence; each change alone and all but one show which are
+needed. Prints per variant the sequences whose boxes
 are identical on every frame and the first differing frame of the others.
 
 Usage: opencv_nano_changes.py --model ../shared/models/nanotrack-v2 --sequences ../shared/data/sequences
@@ -30,7 +31,8 @@ def main():
     frames = {s: [cv2.imread(f) for f in sorted(glob.glob(os.path.join(s, "img", "*")))] for s in seqs}
     opencv = {s: ref.run_opencv(s, a.model, ref.first_box(s))[0] for s in seqs}
     all3 = port_mod.Port.CHANGES_5_1
-    variants = [("none (5.0)", ())] + [(c + " only", (c,)) for c in all3] + [("all three (5.1)", all3)]
+    variants = ([("none (5.0)", ())] + [(c + " only", (c,)) for c in all3]
+                + [("all but " + c, tuple(x for x in all3 if x != c)) for c in all3] + [("all three (5.1)", all3)])
     print(f"OpenCV {cv2.__version__}, {os.path.basename(a.model)}: OpenCV's TrackerNano algorithm with ONNX Runtime networks vs cv2.TrackerNano")
     for label, changes in variants:
         identical, firsts = 0, []

@@ -69,7 +69,9 @@ public struct NanoTrackParameters: Sendable, Equatable {
 /// 0.95 / 0.95–0.96 / 0.96–0.97, and it never drops below ~0.3 on black frames). At the default
 /// thresholds black frames are 100% `.lost`, painted-out targets 82–93%, targets cropped out of
 /// view 49–65% (a distractor often gives a sharp, similar-looking peak); 1–6% of present frames
-/// are `.lost`.
+/// are `.lost`. The OpenCV-compatible mode has one set per OpenCV behaviour (5.1 tracks
+/// differently); with 5.1's (`--opencv-version 5.1`, AUC v1 0.951, v2 0.978, v3 0.990) painted-out
+/// targets are 86–90% `.lost` and targets cropped out of view 53–70%, 1–4% of present frames.
 public struct ConfidenceCalibration: Sendable, Equatable, Codable {
     public var logitWeight: Double
     public var logPSRWeight: Double
@@ -88,8 +90,18 @@ public struct ConfidenceCalibration: Sendable, Equatable, Codable {
         return 1 / (1 + Foundation.exp(-z))
     }
 
-    /// Fitted coefficients per published model and mode (see `scripts/calibration/fit_confidence.py`).
-    public static func builtIn(for version: NanoTrackModel.Version, mode: NanoTrackParameters.Mode) -> ConfidenceCalibration {
+    /// Fitted coefficients per published model and mode, and for the OpenCV-compatible mode per
+    /// OpenCV behaviour, whose boxes (and so signals) differ (`scripts/calibration/fit_confidence.py
+    /// --modes opencv --opencv-version 5.1`; in-sample ROC AUC v1 0.951, v2 0.978, v3 0.990).
+    public static func builtIn(for version: NanoTrackModel.Version, mode: NanoTrackParameters.Mode,
+                               openCV: OpenCVVersion = .newest) -> ConfidenceCalibration {
+        if mode == .openCVCompatible && openCV.behaviour >= .v5_1 {
+            switch version {
+            case .v1: return .init(logitWeight: 0.6815, logPSRWeight: -0.1189, similarityWeight: 3.5231, bias: -3.2245)
+            case .v3: return .init(logitWeight: -0.1104, logPSRWeight: 0.5377, similarityWeight: 17.5078, bias: -10.2448)
+            case .v2, .unknown: return .init(logitWeight: 0.262, logPSRWeight: 0.7639, similarityWeight: 13.0216, bias: -8.6827)
+            }
+        }
         switch (version, mode) {
         case (.v1, .openCVCompatible): return .init(logitWeight: 0.7492, logPSRWeight: 0.0857, similarityWeight: 0.7477, bias: -2.7593)
         case (.v1, .corrected): return .init(logitWeight: 0.6594, logPSRWeight: -0.1283, similarityWeight: 2.5934, bias: -2.7076)

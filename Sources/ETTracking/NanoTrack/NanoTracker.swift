@@ -57,7 +57,7 @@ public final class NanoTracker: SingleObjectTracker {
         self.model = model
         let params = parameters ?? .default(for: model.version)
         self.parameters = params
-        calibration = params.calibration ?? .builtIn(for: model.version, mode: params.mode)
+        calibration = params.calibration ?? .builtIn(for: model.version, mode: params.mode, openCV: params.openCVVersion)
         let input = model.backbone.inputNames[0]
         templatePlan = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, Self.exemplarSize, Self.exemplarSize]], pool: pool)
         searchPlan = try ExecutionPlan(model: model.backbone, inputShapes: [input: [1, 3, Self.instanceSize, Self.instanceSize]], pool: pool)
