@@ -73,6 +73,16 @@ class Port:
         self.gx = np.tile(g, (S, 1)).astype(f32)
         self.gy = self.gx.T.copy()
 
+    def track(self, frames, box):
+        """Boxes for decoded frames, initialised with `box` on frame 0 (the first row is `box`)."""
+        boxes = [box]
+        for i, img in enumerate(frames):
+            if i == 0:
+                self.init(img, box)
+            else:
+                boxes.append(self.update(img))
+        return boxes
+
     def update(self, img):
         tw, th = self.size
         # OpenCV 5.1: float context sum, 255f/127 window ratio, scale penalty on the scaled size.
@@ -125,16 +135,10 @@ def main():
     for seq in sorted(d for d in glob.glob(os.path.join(args.sequences, "*")) if os.path.isdir(os.path.join(d, "img"))):
         box = ref.first_box(seq)
         ob, _ = ref.run_opencv(seq, args.model, box)
-        port = Port(args.model)
-        pb = [box]
-        for i, f in enumerate(sorted(glob.glob(os.path.join(seq, "img", "*")))):
-            img = cv2.imread(f)
-            if i == 0:
-                port.init(img, box)
-            else:
-                pb.append(port.update(img))
+        frames = [cv2.imread(f) for f in sorted(glob.glob(os.path.join(seq, "img", "*")))]
+        pb = Port(args.model).track(frames, box)
         ious = [ref.iou(a, b) for a, b in zip(ob, pb)]
-        first = next((i for i, (a, b) in enumerate(zip(ob, pb)) if list(a) != list(b)), None)
+        first = ref.first_difference(ob, pb)
         print(f"{os.path.basename(seq):28s} ORT-port vs OpenCV: mean IoU {np.mean(ious):.4f}, "
               f"IoU>=0.9 {np.mean([v >= 0.9 for v in ious]):.3f}, first differing frame {first}")
 

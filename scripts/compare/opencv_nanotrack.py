@@ -40,6 +40,11 @@ def iou(a, b):
     return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
+def first_difference(a, b):
+    """The first frame (0-based) whose boxes differ, None when all compared frames agree."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if [float(v) for v in x] != [float(v) for v in y]), None)
+
+
 def first_box(seq):
     with open(os.path.join(seq, "groundtruth.txt")) as f:
         v = [float(x) for x in f.readline().replace("\t", ",").replace(" ", ",").split(",") if x]
@@ -97,8 +102,7 @@ def noise_evidence(args, seq, box, opencv_boxes):
         ious = [iou(a, b) for a, b in zip(opencv_boxes, nb)]
         m, f = float(np.mean(ious)), float(np.mean([v >= 0.9 for v in ious]))
         if m < args.min_mean_iou or f < args.min_frac:
-            first = next((i for i, (a, b) in enumerate(zip(opencv_boxes, nb)) if list(a) != list(b)), None)
-            return seed, m, f, first
+            return seed, m, f, first_difference(opencv_boxes, nb)
     return None
 
 
@@ -143,7 +147,7 @@ def main():
         noise = None if good or len(ob) != len(eb) else noise_evidence(args, seq, box, ob)
         gated = noise is None
         ok &= good or not gated
-        first = next((i for i in range(n) if [float(v) for v in ob[i]] != [float(v) for v in eb[i]]), None)
+        first = first_difference(ob, eb)
         first_text = "-" if first is None else str(first)
         print(f"{name:28s} {n:6d} {mean_iou:8.4f} {frac:8.3f} {first_text:>8s} {mo:8.2f} {me:8.2f} {mo / me:7.2f}x{'' if good else ('  FAIL' if gated else '  below, not gated: noise-sensitive')}")
         if noise:

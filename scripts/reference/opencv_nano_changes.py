@@ -38,14 +38,8 @@ def main():
         identical, firsts = 0, []
         for s in seqs:
             box = ref.first_box(s)
-            port = port_mod.Port(a.model, changes=changes)
-            boxes = [box]
-            for i, img in enumerate(frames[s]):
-                if i == 0:
-                    port.init(img, box)
-                else:
-                    boxes.append(port.update(img))
-            first = next((i for i, (x, y) in enumerate(zip(opencv[s], boxes)) if list(x) != list(y)), None)
+            boxes = port_mod.Port(a.model, changes=changes).track(frames[s], box)
+            first = ref.first_difference(opencv[s], boxes)
             if first is None:
                 identical += 1
             else:
