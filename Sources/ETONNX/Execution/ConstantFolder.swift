@@ -15,9 +15,26 @@ enum ConstantFolder {
             }
             let af = a.asFloats, cf = c.asFloats
             return ConstantValue(shape: out, floats: zip(ia, ib).map { b.apply(af[$0], cf[$1]) })
+        case let .nary(b, mean):
+            let parts = x.compactMap { $0 }
+            guard parts.count == x.count else { return nil }
+            var acc = parts[0]
+            for p in parts.dropFirst() { acc = try fold(.binary(b), [acc, p])! }
+            guard mean else { return acc }
+            return ConstantValue(shape: acc.shape, floats: acc.asFloats.map { $0 / Float(parts.count) })
         case let .unary(u):
-            guard let f = a.floats else { return nil }
-            return ConstantValue(shape: a.shape, floats: f.map { u.apply($0) })
+            if let i = a.ints {
+                // Integers stay integers where the op is defined on them (Neg, Abs, Relu, Clip).
+                var out: [Int64] = []
+                out.reserveCapacity(i.count)
+                for v in i {
+                    if let r = u.applyInt(v) { out.append(r) } else if case let .activation(.clip(lo, hi)) = u {
+                        out.append(Int64(Swift.min(Swift.max(Double(v), Double(lo)), Double(hi))))
+                    } else { return ConstantValue(shape: a.shape, floats: a.asFloats.map { u.apply($0) }) }
+                }
+                return ConstantValue(shape: a.shape, ints: out)
+            }
+            return ConstantValue(shape: a.shape, floats: a.floats!.map { u.apply($0) })
         case let .reshape(allowZero):
             guard x.count == 2, let spec = x[1] else { return nil }
             return with(a, shape: try ShapeMath.reshape(a.shape, to: spec.asInts, allowZero: allowZero))
@@ -62,15 +79,42 @@ enum ConstantFolder {
             let (shape, map) = try PlanBuilder.gatherMap(a.shape, axis: axis, indices: idx)
             return gathered(a, shape: shape, map: map)
         case let .cast(to):
-            let isFloat = to == ONNXDataType.float.rawValue || to == ONNXDataType.double.rawValue || to == ONNXDataType.float16.rawValue
-            return isFloat ? ConstantValue(shape: a.shape, floats: a.asFloats)
-                           : ConstantValue(shape: a.shape, ints: a.ints ?? a.floats!.map { Int64($0) })
+            return try cast(a, to: ONNXDataType(rawValue: to)!)
         case let .constantOfShape(value):
             let shape = a.asInts
-            _ = try ShapeMath.count(shape)
-            return ConstantValue(shape: shape, floats: [Float](repeating: value, count: shape.reduce(1, *)))
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw ShapeMath.Failure(message: "negative dimension in shape \(shape)") }
+            let n = try ShapeMath.count(shape)
+            if let i = value.ints { return ConstantValue(shape: shape, ints: [Int64](repeating: i[0], count: n)) }
+            return ConstantValue(shape: shape, floats: [Float](repeating: value.floats![0], count: n))
         default:
             return nil
+        }
+    }
+
+    /// Cast as ONNX (and NumPy's astype) defines it for the types we hold: float → integer
+    /// truncates toward zero, integers wrap to the target width, anything non-zero is true.
+    static func cast(_ a: ConstantValue, to t: ONNXDataType) throws -> ConstantValue {
+        switch t {
+        case .float, .double, .float16:
+            return ConstantValue(shape: a.shape, floats: a.asFloats)
+        case .bool:
+            return ConstantValue(shape: a.shape, ints: a.ints?.map { $0 != 0 ? 1 : 0 } ?? a.floats!.map { $0 != 0 ? 1 : 0 })
+        default:
+            let wide: [Int64] = try a.ints ?? a.floats!.map { f in
+                guard f.isFinite, abs(f) < 9.2e18 else { throw ShapeMath.Failure(message: "cannot cast \(f) to \(t)") }
+                return Int64(f)
+            }
+            let wrapped: [Int64]
+            switch t {
+            case .int8: wrapped = wide.map { Int64(Int8(truncatingIfNeeded: $0)) }
+            case .uint8: wrapped = wide.map { Int64(UInt8(truncatingIfNeeded: $0)) }
+            case .int16: wrapped = wide.map { Int64(Int16(truncatingIfNeeded: $0)) }
+            case .uint16: wrapped = wide.map { Int64(UInt16(truncatingIfNeeded: $0)) }
+            case .int32: wrapped = wide.map { Int64(Int32(truncatingIfNeeded: $0)) }
+            case .uint32: wrapped = wide.map { Int64(UInt32(truncatingIfNeeded: $0)) }
+            default: wrapped = wide
+            }
+            return ConstantValue(shape: a.shape, ints: wrapped)
         }
     }
 

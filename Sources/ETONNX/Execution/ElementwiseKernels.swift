@@ -61,6 +61,7 @@ enum ElementwiseKernels {
         case .tanh: for i in 0..<n { out[i] = Foundation.tanh(x[i]) }
         case .erf: for i in 0..<n { out[i] = Foundation.erf(x[i]) }
         case .reciprocal: for i in 0..<n { out[i] = 1 / x[i] }
+        case .geluTanh: for i in 0..<n { out[i] = op.apply(x[i]) }
         case .activation: break
         }
     }
@@ -129,6 +130,43 @@ enum ElementwiseKernels {
                     src -= st[d] * dims[d]; idx[d] = 0; d -= 1
                 }
             }
+        }
+    }
+
+    /// BatchNormalization with run-time parameters, and training mode: the batch mean and
+    /// (population) variance per channel over N and the spatial axes, accumulated in Double.
+    /// `output` 0 writes Y; 1 and 2 the running mean and variance.
+    static func batchNorm(x: UnsafePointer<Float>, scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+                          variance: UnsafePointer<Float>, batch: Int, channels: Int, spatial: Int, epsilon: Float, momentum: Float,
+                          training: Bool, output: Int, into y: UnsafeMutablePointer<Float>) {
+        for c in 0..<channels {
+            var mu = mean[c], v = variance[c]
+            if training {
+                var sum = 0.0, squares = 0.0
+                for n in 0..<batch {
+                    let row = x + (n * channels + c) * spatial
+                    for i in 0..<spatial { let d = Double(row[i]); sum += d; squares += d * d }
+                }
+                let count = Double(batch * spatial), m = sum / count
+                mu = Float(m); v = Float(max(0, squares / count - m * m))
+                if output == 1 { y[c] = mean[c] * momentum + mu * (1 - momentum); continue }
+                if output == 2 { y[c] = variance[c] * momentum + v * (1 - momentum); continue }
+            }
+            let a = scale[c] / (v + epsilon).squareRoot(), b = bias[c] - mu * a
+            for n in 0..<batch {
+                let base = (n * channels + c) * spatial
+                for i in base..<(base + spatial) { y[i] = x[i] * a + b }
+            }
+        }
+    }
+
+    /// Per row of `cols` values: the mean, or 1/√(variance + ε) (LayerNormalization's extra outputs).
+    static func rowStatistics(_ x: UnsafePointer<Float>, rows: Int, cols: Int, epsilon: Float, inverseStd: Bool, into y: UnsafeMutablePointer<Float>) {
+        for r in 0..<rows {
+            var sum = 0.0, squares = 0.0
+            for j in 0..<cols { let d = Double(x[r * cols + j]); sum += d; squares += d * d }
+            let m = sum / Double(cols), v = max(0, squares / Double(cols) - m * m)
+            y[r] = inverseStd ? Float(1 / (v + Double(epsilon)).squareRoot()) : Float(m)
         }
     }
 }

@@ -12,6 +12,8 @@ public final class ExecutionPlan {
     public let inputShapes: [String: [Int]]
     /// Shapes of the graph outputs for these inputs.
     public private(set) var outputShapes: [String: [Int]] = [:]
+    /// Outputs known when the plan is built (integer outputs always are).
+    private let outputConstants: [String: ConstantValue]
     public let pool: ThreadPool
 
     var steps: [Step] = []
@@ -38,12 +40,18 @@ public final class ExecutionPlan {
     /// - Parameter staticInputs: Inputs that change rarely (a tracker's template). Steps that
     ///   depend only on them run once after they change (detected when their buffer is asked for
     ///   with `inputBuffer`), not on every `run()`.
-    public init(model: ONNXModel, inputShapes: [String: [Int]], staticInputs: Set<String> = [], pool: ThreadPool = .serial) throws {
+    ///
+    /// - Parameter inputValues: The values of integer and bool inputs (shapes, axes, indices).
+    ///   The engine computes in float32; integer inputs are bound when the plan is built, as
+    ///   constants are, so a new value needs a new plan.
+    public init(model: ONNXModel, inputShapes: [String: [Int]], inputValues: [String: ONNXTensorValue] = [:],
+                staticInputs: Set<String> = [], pool: ThreadPool = .serial) throws {
         self.model = model
         self.inputShapes = inputShapes
         self.pool = pool
         var builder = PlanBuilder(model: model, staticInputs: staticInputs)
-        try builder.build(inputShapes: inputShapes)
+        try builder.build(inputShapes: inputShapes, inputValues: inputValues)
+        outputConstants = builder.outputConstants
         steps = builder.steps
         isStaticStep = builder.steps.indices.map { builder.staticSteps.contains($0) }
         staticInputStorages = Set(staticInputs.compactMap { builder.inputStorage[$0] })
@@ -83,6 +91,14 @@ public final class ExecutionPlan {
     public func outputBuffer(_ name: String) -> UnsafeBufferPointer<Float> {
         guard let s = outputStorage[name] else { preconditionFailure("\(model.path): no output named '\(name)'") }
         return UnsafeBufferPointer(start: arena + storageOffsets[s], count: storageCounts[s])
+    }
+
+    /// A graph output after `run()`, as a host tensor: float32, or int64 data for an integer
+    /// output (those are always plan-time values: the engine computes in float32).
+    public func outputValue(_ name: String) -> ONNXTensorValue {
+        let shape = outputShapes[name]!
+        if let c = outputConstants[name], let ints = c.ints { return ONNXTensorValue(name: name, dims: shape, int64s: ints) }
+        return ONNXTensorValue(name: name, dims: shape, floats: Array(outputBuffer(name)))
     }
 
     /// Runs the graph on what the input buffers hold.
@@ -129,11 +145,20 @@ public final class ExecutionPlan {
     private func execute(_ s: Step) {
         let out = ptr(s.output)
         switch s.kind {
-        case let .conv(conv, inH, inW):
-            conv.forward(input: ptr(s.inputs[0]), inH: inH, inW: inW, output: out, scratch: scratch, pool: pool)
-        case let .convDynamic(p, act, inH, inW, hasBias):
-            Kernels.conv2d(p, input: ptr(s.inputs[0]), inH: inH, inW: inW, weight: ptr(s.inputs[1]),
-                           bias: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, activation: act, output: out, pool: pool)
+        case let .conv(conv, batch, inH, inW):
+            // Images one after another: each is one full-width GEMM, so batching them adds nothing.
+            let p = conv.parameters, (oh, ow) = p.outputSize(inH: inH, inW: inW)
+            let inCount = p.inChannels * inH * inW, outCount = p.outChannels * oh * ow
+            for i in 0..<batch {
+                conv.forward(input: ptr(s.inputs[0]) + i * inCount, inH: inH, inW: inW, output: out + i * outCount, scratch: scratch, pool: pool)
+            }
+        case let .convDynamic(p, act, batch, inH, inW, hasBias):
+            let (oh, ow) = p.outputSize(inH: inH, inW: inW)
+            let inCount = p.inChannels * inH * inW, outCount = p.outChannels * oh * ow
+            for i in 0..<batch {
+                Kernels.conv2d(p, input: ptr(s.inputs[0]) + i * inCount, inH: inH, inW: inW, weight: ptr(s.inputs[1]),
+                               bias: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, activation: act, output: out + i * outCount, pool: pool)
+            }
         case let .gemm(m, n, k, ta, tb, alpha, beta, act, cMode, packedB):
             let a = ptr(s.inputs[0]), b = ptr(s.inputs[1])
             var accumulate = false
@@ -221,12 +246,20 @@ public final class ExecutionPlan {
         case let .layerNorm(rows, cols, eps, hasBias):
             Kernels.layerNorm(rows: rows, cols: cols, x: ptr(s.inputs[0]), gamma: ptr(s.inputs[1]),
                               beta: hasBias ? UnsafePointer(ptr(s.inputs[2])) : nil, epsilon: eps, y: out)
-        case let .affine(channels, spatial, scale, shift):
+        case let .affine(batch, channels, spatial, scale, shift):
             let x = ptr(s.inputs[0])
-            for c in 0..<channels {
-                let a = scale[c], b = shift[c]
-                for i in (c * spatial)..<((c + 1) * spatial) { out[i] = x[i] * a + b }
+            for n in 0..<batch {
+                for c in 0..<channels {
+                    let a = scale[c], b = shift[c], base = (n * channels + c) * spatial
+                    for i in base..<(base + spatial) { out[i] = x[i] * a + b }
+                }
             }
+        case let .batchNorm(g, eps, momentum, training, output):
+            ElementwiseKernels.batchNorm(x: ptr(s.inputs[0]), scale: ptr(s.inputs[1]), bias: ptr(s.inputs[2]), mean: ptr(s.inputs[3]),
+                                         variance: ptr(s.inputs[4]), batch: g.batch, channels: g.channels, spatial: g.spatial,
+                                         epsilon: eps, momentum: momentum, training: training, output: output, into: out)
+        case let .rowStatistics(rows, cols, eps, inverseStd):
+            ElementwiseKernels.rowStatistics(ptr(s.inputs[0]), rows: rows, cols: cols, epsilon: eps, inverseStd: inverseStd, into: out)
         case let .copy(count):
             if out != ptr(s.inputs[0]) { out.update(from: ptr(s.inputs[0]), count: count) }
         }

@@ -75,15 +75,41 @@ struct PlanBuilder {
 
     private var path: String { model.path }
 
-    mutating func build(inputShapes: [String: [Int]]) throws {
-        for name in inputShapes.keys where !model.inputNames.contains(name) {
+    /// Constant outputs (folded at plan time), with their integer data where they have it.
+    var outputConstants: [String: ConstantValue] = [:]
+
+    mutating func build(inputShapes: [String: [Int]], inputValues: [String: ONNXTensorValue] = [:]) throws {
+        for name in Set(inputShapes.keys).union(inputValues.keys) where !model.inputNames.contains(name) {
             throw ONNXError("\(path): the model has no input '\(name)' (inputs: \(model.inputNames.joined(separator: ", ")))")
         }
         for inp in model.inputs {
+            let declared = ONNXDataType(rawValue: inp.elementType)
+            if let given = inputValues[inp.name] {
+                // Integer inputs (shapes, axes, indices) are values of the plan, like constants.
+                guard declared?.isInteger ?? false else {
+                    throw ONNXError("\(path): input '\(inp.name)' is \(ONNXDataType.describe(inp.elementType)); only integer and bool inputs are given as plan-time values")
+                }
+                if let d = inp.shape, d.count != given.dims.count {
+                    throw ONNXError("\(path): input '\(inp.name)' is declared with rank \(d.count) (\(d)), got shape \(given.dims)")
+                }
+                switch given.storage {
+                case let .int64(v): values[inp.name] = .constant(ConstantValue(shape: given.dims, ints: v))
+                case .float32: throw ONNXError("\(path): input '\(inp.name)' is \(ONNXDataType.describe(inp.elementType)), but float data was given")
+                }
+                continue
+            }
+            switch declared {
+            case .float?: break
+            case nil where inp.elementType == 0: break  // undeclared: float
+            case let t? where t.isInteger:
+                throw ONNXError("\(path): input '\(inp.name)' is \(t): give its values (integer inputs are bound when the plan is built)")
+            default:
+                throw ONNXError("\(path): input '\(inp.name)' has element type \(ONNXDataType.describe(inp.elementType)); the engine runs float32 tensors (and takes integer inputs as plan-time values)")
+            }
             guard let shape = inputShapes[inp.name] else {
                 throw ONNXError("\(path): no shape given for input '\(inp.name)'")
             }
-            guard shape.allSatisfy({ $0 > 0 }) else { throw ONNXError("\(path): input '\(inp.name)' has a bad shape \(shape)") }
+            guard shape.allSatisfy({ $0 >= 0 }) else { throw ONNXError("\(path): input '\(inp.name)' has a bad shape \(shape)") }
             if let declared = inp.shape, declared.count != shape.count {
                 throw ONNXError("\(path): input '\(inp.name)' is declared with rank \(declared.count) (\(declared)), got shape \(shape)")
             }
@@ -112,7 +138,7 @@ struct PlanBuilder {
                 steps.append(Step(node: o, opName: "Copy", kind: .copy(count: shape.reduce(1, *)), inputs: [s], output: copy, outputShape: shape, macs: 0))
                 s = copy
             }
-            if case .constant = v { shape = shape.isEmpty ? [] : shape }
+            if case let .constant(c) = v { outputConstants[o] = c }
             storages[s].last = Int.max
             claimed.insert(s)
             outputStorage[o] = s
@@ -267,7 +293,7 @@ struct PlanBuilder {
             return
         }
         let packed = bsz0.count == 2 ? model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil } : nil
-        emit(node, .matMul(m: m, n: n, k: k, batches: batches, a: fa!, b: fb!, ldc: ldc, activation: act, packedB: packed),
+        try emit(node, .matMul(m: m, n: n, k: k, batches: batches, a: fa!, b: fb!, ldc: ldc, activation: act, packedB: packed),
              inputs: [A.storage, B.storage], shape: outShape, macs: total * m * n * k)
         if let (i, name) = foldedInto {
             foldedNodes.insert(i)
@@ -340,11 +366,11 @@ struct PlanBuilder {
         if !fused {
             // Emit Q·K and the Softmax after all; the MatMul then plans as usual.
             let qk = model.nodes[att.qkNode], sm = model.nodes[att.softmaxNode]
-            emit(qk, .matMul(m: rows, n: keys, k: att.dk, batches: att.offsets.enumerated().map { ($1.0, $1.1, $0 * rows * keys) },
+            try emit(qk, .matMul(m: rows, n: keys, k: att.dk, batches: att.offsets.enumerated().map { ($1.0, $1.1, $0 * rows * keys) },
                              a: att.fq, b: att.fk, ldc: keys, activation: .identity, packedB: nil),
                  inputs: [att.q, att.k], shape: probShape, macs: att.offsets.count * rows * keys * att.dk)
             let (scores, _) = try tensor(qk.outputs[0])
-            emit(sm, .softmax(outer: att.batch.reduce(1, *) * rows, axis: keys, inner: 1, scale: att.scale), inputs: [scores], shape: probShape)
+            try emit(sm, .softmax(outer: att.batch.reduce(1, *) * rows, axis: keys, inner: 1, scale: att.scale), inputs: [scores], shape: probShape)
             return false
         }
         let dv = V.shape[V.shape.count - 1]
@@ -375,7 +401,7 @@ struct PlanBuilder {
         let block = Self.attentionRowBlock(rows: rows, keys: keys)
         scratchCount = max(scratchCount, block * keys + block)  // scores and 1/Σ per row
         let macs = batches.count * rows * keys * (att.dk + dv)
-        emit(node, .attention(batches: batches, n: rows, keys: keys, dk: att.dk, dv: dv, q: att.fq, k: att.fk, v: fv,
+        try emit(node, .attention(batches: batches, n: rows, keys: keys, dk: att.dk, dv: dv, q: att.fq, k: att.fk, v: fv,
                               ldo: outStrides[batch.count], scale: att.scale, activation: act, rowBlock: block),
              inputs: [att.q, att.k, V.storage], shape: outShape, macs: macs, opName: act == .identity ? "Attention" : "Attention+\(act)")
         if let (i, name) = foldedInto {
@@ -385,7 +411,19 @@ struct PlanBuilder {
         return true
     }
 
-    private mutating func emit(_ node: GraphNode, _ kind: StepKind, inputs: [Int], shape: [Int], macs: Int = 0, opName: String? = nil) {
+    private mutating func emit(_ node: GraphNode, _ kind: StepKind, inputs: [Int], shape: [Int], macs: Int = 0, opName: String? = nil,
+                               output: Int = 0) throws {
+        // An empty result needs no step; a non-empty one from empty inputs only where defined.
+        if shape.contains(0) {
+            values[node.outputs[output]] = .tensor(storage: newStorage(count: 0, first: -1, last: Int.max), shape: shape)
+            return
+        }
+        if inputs.contains(where: { $0 >= 0 && storages[$0].count == 0 }) {
+            switch kind {
+            case .concat: break
+            default: throw ONNXError("an input has no elements, and \(node.op.name) of an empty tensor is not supported")
+            }
+        }
         // A step that reads only static values computes a static value: it runs once per change of
         // the static inputs, and its output must then survive every later run (never reused).
         let isStatic = !staticInputs.isEmpty && inputs.allSatisfy { staticStorages.contains($0) }
@@ -398,7 +436,7 @@ struct PlanBuilder {
             for s in inputs { storages[s].last = Int.max }
         }
         steps.append(Step(node: node.name, opName: opName ?? node.op.name, kind: kind, inputs: inputs, output: out, outputShape: shape, macs: macs))
-        values[node.outputs[0]] = .tensor(storage: out, shape: shape)
+        values[node.outputs[output]] = .tensor(storage: out, shape: shape)
     }
 
     static func viewShape(_ op: Operator, _ shape: [Int], _ axesInput: [Int]?) throws -> [Int] {
@@ -479,42 +517,59 @@ struct PlanBuilder {
         }
         switch node.op {
         case let .conv(attrs, activation):
-            let (x, xs) = try tensor(ins[0])
-            guard xs.count == 4, xs[0] == 1 else { throw ONNXError("only batch-1 NCHW inputs are supported, got \(xs)") }
+            let (x, xs4) = try tensor(ins[0])
             let ws = try shapeOf(ins[1])
+            guard xs4.count == ws.count, xs4.count == 4 || xs4.count == 3 else {
+                throw ONNXError("only 1-D (NCL) and 2-D (NCHW) convolutions are supported; input \(xs4), weight \(ws)")
+            }
+            let oneD = xs4.count == 3
+            let xs = oneD ? [xs4[0], xs4[1], 1, xs4[2]] : xs4
             let p = try model.convParameters(node: node, attrs: attrs, weightShape: ws, inH: xs[2], inW: xs[3])
             guard p.inChannels == xs[1] else { throw ONNXError("input has \(xs[1]) channels, the weight expects \(p.inChannels)") }
             let (oh, ow) = p.outputSize(inH: xs[2], inW: xs[3])
             guard oh > 0, ow > 0 else { throw ONNXError("a \(xs[2])x\(xs[3]) input is too small for \(p)") }
-            let shape = [1, p.outChannels, oh, ow]
-            let macs = p.outChannels * oh * ow * (p.inChannels / p.groups) * p.kernelH * p.kernelW
+            let batch = xs[0]
+            let shape = oneD ? [batch, p.outChannels, ow] : [batch, p.outChannels, oh, ow]
+            let macs = batch * p.outChannels * oh * ow * (p.inChannels / p.groups) * p.kernelH * p.kernelW
             let hasBias = ins.count > 2 && !ins[2].isEmpty
             if hasBias, try ShapeMath.count(try shapeOf(ins[2])) != p.outChannels {
                 throw ONNXError("bias has shape \(try shapeOf(ins[2])), expected \(p.outChannels) values")
             }
             if let conv = model.preparedConvs[index] {
                 scratchCount = max(scratchCount, conv.scratchCount(inH: xs[2], inW: xs[3]))
-                emit(node, .conv(conv, inH: xs[2], inW: xs[3]), inputs: [x], shape: shape, macs: macs)
+                try emit(node, .conv(conv, batch: batch, inH: xs[2], inW: xs[3]), inputs: [x], shape: shape, macs: macs)
             } else if let w = consts[1]?.floats, !hasBias || consts[2] != nil {
                 let conv = Conv2D(p, weight: w, bias: hasBias ? consts[2]!.asFloats : nil, activation: activation)
                 scratchCount = max(scratchCount, conv.scratchCount(inH: xs[2], inW: xs[3]))
-                emit(node, .conv(conv, inH: xs[2], inW: xs[3]), inputs: [x], shape: shape, macs: macs)
+                try emit(node, .conv(conv, batch: batch, inH: xs[2], inW: xs[3]), inputs: [x], shape: shape, macs: macs)
             } else {
                 let (w, _) = try tensor(ins[1])
                 var inputs = [x, w]
                 if hasBias { inputs.append(try tensor(ins[2]).0) }
-                emit(node, .convDynamic(p, activation, inH: xs[2], inW: xs[3], hasBias: hasBias), inputs: inputs, shape: shape, macs: macs)
+                try emit(node, .convDynamic(p, activation, batch: batch, inH: xs[2], inW: xs[3], hasBias: hasBias), inputs: inputs, shape: shape, macs: macs)
             }
-        case let .batchNorm(eps):
+        case let .batchNorm(eps, momentum, training):
             let (x, xs) = try tensor(ins[0])
-            guard xs.count >= 2, xs[0] == 1 else { throw ONNXError("only batch-1 inputs are supported, got \(xs)") }
-            guard let g = consts[1]?.asFloats, let b = consts[2]?.asFloats, let m = consts[3]?.asFloats, let v = consts[4]?.asFloats,
-                  g.count == xs[1], b.count == xs[1], m.count == xs[1], v.count == xs[1] else {
-                throw ONNXError("scale, bias, mean and variance must be constants with \(xs[1]) values")
+            guard xs.count >= 2 else { throw ONNXError("needs an N×C×… input, got \(xs)") }
+            let (batch, channels, spatial) = (xs[0], xs[1], xs[2...].reduce(1, *))
+            for i in 1...4 where try ShapeMath.count(try shapeOf(ins[i])) != channels {
+                throw ONNXError("input \(i) ('\(ins[i])') has shape \(try shapeOf(ins[i])), expected \(channels) values (one per channel)")
             }
-            let scale = (0..<xs[1]).map { g[$0] / (v[$0] + eps).squareRoot() }
-            let shift = (0..<xs[1]).map { b[$0] - m[$0] * scale[$0] }
-            emit(node, .affine(channels: xs[1], spatial: xs[2...].reduce(1, *), scale: scale, shift: shift), inputs: [x], shape: xs)
+            if !training, let g = consts[1]?.asFloats, let b = consts[2]?.asFloats, let m = consts[3]?.asFloats, let v = consts[4]?.asFloats {
+                let scale = (0..<channels).map { g[$0] / (v[$0] + eps).squareRoot() }
+                let shift = (0..<channels).map { b[$0] - m[$0] * scale[$0] }
+                try emit(node, .affine(batch: batch, channels: channels, spatial: spatial, scale: scale, shift: shift), inputs: [x], shape: xs)
+                return
+            }
+            // Statistics or parameters computed at run time, or batch statistics (training_mode=1).
+            var inputs = [x]
+            for i in 1...4 { inputs.append(try tensor(ins[i]).0) }
+            let geometry = (batch: batch, channels: channels, spatial: spatial)
+            try emit(node, .batchNorm(geometry, epsilon: eps, momentum: momentum, training: training, output: 0), inputs: inputs, shape: xs)
+            for k in 1..<min(3, node.outputs.count) where !node.outputs[k].isEmpty {
+                try emit(node, .batchNorm(geometry, epsilon: eps, momentum: momentum, training: true, output: k), inputs: inputs, shape: [channels],
+                     opName: k == 1 ? "BatchNormalization.running_mean" : "BatchNormalization.running_var", output: k)
+            }
         case let .gemm(alpha, beta, ta, tb, act):
             let (a, asz) = try tensor(ins[0]), (b, bsz) = try tensor(ins[1])
             guard asz.count == 2, bsz.count == 2 else { throw ONNXError("Gemm needs 2-D inputs, got \(asz) and \(bsz)") }
@@ -535,10 +590,49 @@ struct PlanBuilder {
                 }
             }
             let packed = model.preparedRightOperands[index].flatMap { $0.rows == k && $0.cols == n ? $0 : nil }
-            emit(node, .gemm(m: m, n: n, k: k, transA: ta, transB: tb, alpha: alpha, beta: beta, activation: act, cMode: mode, packedB: packed),
+            try emit(node, .gemm(m: m, n: n, k: k, transA: ta, transB: tb, alpha: alpha, beta: beta, activation: act, cMode: mode, packedB: packed),
                  inputs: inputs, shape: [m, n], macs: m * n * k)
         case let .matMul(act):
             try planMatMul(node, index: index, activation: act)
+        case .clip:
+            // Bounds from graph inputs: known at plan time (integer inputs) they become the
+            // clip activation; float bounds at run time become Max then Min steps.
+            let known = (1..<ins.count).allSatisfy { ins[$0].isEmpty || consts[$0] != nil }
+            if known {
+                func bound(_ i: Int, _ d: Float) throws -> Float {
+                    guard i < ins.count, let c = consts[i] else { return d }
+                    guard c.count == 1 else { throw ONNXError("input \(i) must be a scalar, has shape \(c.shape)") }
+                    return c.asFloats[0]
+                }
+                let op = UnaryOp.activation(.clip(try bound(1, -.infinity), try bound(2, .infinity)))
+                if let c = consts[0], let v = try ConstantFolder.fold(.unary(op), [c]) { values[node.outputs[0]] = .constant(v); return }
+                let (x, xs) = try tensor(ins[0])
+                try emit(node, .unary(op, count: xs.reduce(1, *)), inputs: [x], shape: xs)
+                return
+            }
+            var (acc, shape) = try tensor(ins[0])
+            for (i, op) in [(1, BinaryOp.max), (2, BinaryOp.min)] where i < ins.count && !ins[i].isEmpty {
+                let (b, bs) = try tensor(ins[i])
+                guard bs.reduce(1, *) == 1 else { throw ONNXError("input \(i) must be a scalar, has shape \(bs)") }
+                try emit(node, .binary(op, BroadcastPlan(a: shape, b: bs, out: shape)), inputs: [acc, b], shape: shape)
+                (acc, shape) = try tensor(node.outputs[0])
+            }
+        case let .nary(op, mean):
+            var (acc, accShape) = try tensor(ins[0])
+            for name in ins.dropFirst() {
+                let (b, bs) = try tensor(name)
+                let shape = try ShapeMath.broadcast(accShape, bs)
+                try emit(node, .binary(op, BroadcastPlan(a: accShape, b: bs, out: shape)), inputs: [acc, b], shape: shape)
+                (acc, accShape) = try tensor(node.outputs[0])
+            }
+            if mean {
+                let scaleName = node.outputs[0] + "#1/count"
+                values[scaleName] = .constant(ConstantValue(shape: [], floats: [1 / Float(ins.count)]))
+                let (k, _) = try tensor(scaleName)
+                try emit(node, .binary(.mul, BroadcastPlan(a: accShape, b: [], out: accShape)), inputs: [acc, k], shape: accShape)
+            } else if ins.count == 1 {
+                try emit(node, .copy(count: accShape.reduce(1, *)), inputs: [acc], shape: accShape)
+            }
         case let .binary(op):
             if op == .mul, Self.foldLayouts, let (x, scale) = scalarBeforeSoftmax(node, consts) {
                 // x·scale feeding only a last-axis Softmax: the Softmax applies the scale.
@@ -548,14 +642,14 @@ struct PlanBuilder {
             }
             let (a, asz) = try tensor(ins[0]), (b, bsz) = try tensor(ins[1])
             let shape = try ShapeMath.broadcast(asz, bsz)
-            emit(node, .binary(op, BroadcastPlan(a: asz, b: bsz, out: shape)), inputs: [a, b], shape: shape)
+            try emit(node, .binary(op, BroadcastPlan(a: asz, b: bsz, out: shape)), inputs: [a, b], shape: shape)
         case let .unary(op):
             let (x, xs) = try tensor(ins[0])
-            emit(node, .unary(op, count: xs.reduce(1, *)), inputs: [x], shape: xs)
+            try emit(node, .unary(op, count: xs.reduce(1, *)), inputs: [x], shape: xs)
         case .globalAveragePool:
             let (x, xs) = try tensor(ins[0])
             guard xs.count >= 3 else { throw ONNXError("needs an N×C×spatial input, got \(xs)") }
-            emit(node, .globalAveragePool(channels: xs[0] * xs[1], spatial: xs[2...].reduce(1, *)), inputs: [x],
+            try emit(node, .globalAveragePool(channels: xs[0] * xs[1], spatial: xs[2...].reduce(1, *)), inputs: [x],
                  shape: [xs[0], xs[1]] + [Int](repeating: 1, count: xs.count - 2))
         case let .transpose(perm):
             let xs = try shapeOf(ins[0])
@@ -568,7 +662,7 @@ struct PlanBuilder {
             }
             let (x, _) = try tensor(ins[0])
             let (shape, map) = ShapeMath.transposeIndexMap(xs, perm: p)
-            emit(node, .gather(map: map), inputs: [x], shape: shape)
+            try emit(node, .gather(map: map), inputs: [x], shape: shape)
         case let .slice(starts, ends, axes):
             let xs = try shapeOf(ins[0])
             let geometry: (shape: [Int], begin: [Int], step: [Int])
@@ -591,7 +685,7 @@ struct PlanBuilder {
             let (x, xs) = try tensor(ins[0])
             guard let idx = consts[1] else { throw ONNXError("indices must be constant") }
             let (shape, map) = try Self.gatherMap(xs, axis: axis, indices: idx)
-            emit(node, .gather(map: map), inputs: [x], shape: shape)
+            try emit(node, .gather(map: map), inputs: [x], shape: shape)
         case let .concat(axis):
             var ids: [Int] = [], shapes: [[Int]] = []
             for i in ins where !i.isEmpty { let (s, sh) = try tensor(i); ids.append(s); shapes.append(sh) }
@@ -601,7 +695,7 @@ struct PlanBuilder {
             }
             var shape = shapes[0]
             shape[ax] = shapes.map { $0[ax] }.reduce(0, +)
-            emit(node, .concat(outer: shape[..<ax].reduce(1, *), chunks: shapes.map { $0[ax...].reduce(1, *) }), inputs: ids, shape: shape)
+            try emit(node, .concat(outer: shape[..<ax].reduce(1, *), chunks: shapes.map { $0[ax...].reduce(1, *) }), inputs: ids, shape: shape)
         case let .softmax(axis, coerce2D):
             let (x, xs) = try tensor(ins[0])
             let ax = try ShapeMath.normalizeAxis(axis, rank: xs.count)
@@ -609,7 +703,7 @@ struct PlanBuilder {
             let kind: StepKind = coerce2D
                 ? .softmax(outer: xs[..<ax].reduce(1, *), axis: xs[ax...].reduce(1, *), inner: 1, scale: scale)
                 : .softmax(outer: xs[..<ax].reduce(1, *), axis: xs[ax], inner: xs[(ax + 1)...].reduce(1, *), scale: scale)
-            emit(node, kind, inputs: [x], shape: xs)
+            try emit(node, kind, inputs: [x], shape: xs)
         case let .layerNorm(axis, eps):
             let (x, xs) = try tensor(ins[0])
             let ax = try ShapeMath.normalizeAxis(axis, rank: xs.count)
@@ -619,10 +713,17 @@ struct PlanBuilder {
             var inputs = [x, g]
             let hasBias = ins.count > 2 && !ins[2].isEmpty
             if hasBias { inputs.append(try tensor(ins[2]).0) }
-            emit(node, .layerNorm(rows: xs[..<ax].reduce(1, *), cols: cols, epsilon: eps, hasBias: hasBias), inputs: inputs, shape: xs)
+            let rows = xs[..<ax].reduce(1, *)
+            try emit(node, .layerNorm(rows: rows, cols: cols, epsilon: eps, hasBias: hasBias), inputs: inputs, shape: xs)
+            // Optional outputs: the mean and 1/σ of each normalised row, shaped X with the normalised axes 1.
+            let statsShape = Array(xs[..<ax]) + [Int](repeating: 1, count: xs.count - ax)
+            for k in 1..<min(3, node.outputs.count) where !node.outputs[k].isEmpty {
+                try emit(node, .rowStatistics(rows: rows, cols: cols, epsilon: eps, inverseStd: k == 2), inputs: [x], shape: statsShape,
+                     opName: k == 1 ? "LayerNormalization.Mean" : "LayerNormalization.InvStdDev", output: k)
+            }
         case let .cast(to):
             guard to == ONNXDataType.float.rawValue || to == ONNXDataType.double.rawValue else {
-                throw ONNXError("casting a run-time tensor to type \(to) is not supported (only float tensors run)")
+                throw ONNXError("casting a run-time float32 tensor to \(ONNXDataType.describe(to)) is not supported (the engine computes in float32; integers exist only as plan-time values)")
             }
             let (s, shape) = try tensor(ins[0])
             values[node.outputs[0]] = .tensor(storage: s, shape: shape)

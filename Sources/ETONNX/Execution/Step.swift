@@ -25,9 +25,9 @@ struct BroadcastPlan {
 
 /// What a step computes; everything shape-dependent is resolved when the plan is built.
 enum StepKind {
-    case conv(Conv2D, inH: Int, inW: Int)
+    case conv(Conv2D, batch: Int, inH: Int, inW: Int)
     /// Convolution whose weight is computed at run time (NanoTrack v3's depthwise correlation).
-    case convDynamic(Conv2DParameters, Activation, inH: Int, inW: Int, hasBias: Bool)
+    case convDynamic(Conv2DParameters, Activation, batch: Int, inH: Int, inW: Int, hasBias: Bool)
     /// C[m×n] = act(alpha·op(A)·op(B) + beta·C); `biasVector` when C is a length-n vector (beta 1).
     case gemm(m: Int, n: Int, k: Int, transA: Bool, transB: Bool, alpha: Float, beta: Float,
               activation: Activation, cMode: GemmCMode, packedB: PackedMatrix?)
@@ -55,8 +55,14 @@ enum StepKind {
     /// merged at plan time (`ElementwiseKernels.mergedLayout`).
     case stridedCopy(dims: [Int], strides: [Int], offset: Int)
     case layerNorm(rows: Int, cols: Int, epsilon: Float, hasBias: Bool)
-    /// y = x·scale[c] + shift[c], per channel (an unfused BatchNormalization).
-    case affine(channels: Int, spatial: Int, scale: [Float], shift: [Float])
+    /// y = x·scale[c] + shift[c], per channel of each image (an unfused BatchNormalization).
+    case affine(batch: Int, channels: Int, spatial: Int, scale: [Float], shift: [Float])
+    /// BatchNormalization reading scale, bias, mean and variance at run time (inputs 1–4), or
+    /// with batch statistics (`training`). `output` 0 is Y; 1 and 2 the running mean and
+    /// variance of training mode (input·momentum + batch statistic·(1 − momentum)).
+    case batchNorm((batch: Int, channels: Int, spatial: Int), epsilon: Float, momentum: Float, training: Bool, output: Int)
+    /// Mean, or 1/√(variance + ε), of each row (LayerNormalization's optional outputs).
+    case rowStatistics(rows: Int, cols: Int, epsilon: Float, inverseStd: Bool)
     case copy(count: Int)
 }
 

@@ -38,7 +38,7 @@ enum GraphOptimizer {
         var dead = Set<Int>()
         for i in m.nodes.indices {
             guard case .conv = m.nodes[i].op, let j = soleConsumer(m.nodes[i].outputs[0], m, c),
-                  case let .batchNorm(eps) = m.nodes[j].op, m.nodes[j].outputs.count == 1,
+                  case let .batchNorm(eps, _, false) = m.nodes[j].op, m.nodes[j].outputs.count == 1,
                   let w = m.constants[m.nodes[i].inputs[1]], let wf = w.floats, w.shape.count == 4 else { continue }
             let bn = m.nodes[j].inputs
             guard let gamma = m.constants[bn[1]]?.asFloats, let beta = m.constants[bn[2]]?.asFloats,

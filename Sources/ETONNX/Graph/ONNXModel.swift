@@ -74,15 +74,29 @@ public final class ONNXModel: @unchecked Sendable {
         metadata = proto.metadata
         func fail(_ why: String) -> ONNXError { ONNXError("\(file.path): \(why)") }
 
-        guard let opsetVersion = proto.opsets[""] else {
+        // Ops we do not run come first, all of them, named with their domain and the opset the
+        // model imports for it (a model of only foreign ops may import no ai.onnx opset at all).
+        var unsupported: [String] = []
+        for (i, n) in proto.graph.nodes.enumerated() {
+            let name = n.name.isEmpty ? "#\(i)" : n.name
+            let isDefault = n.domain.isEmpty || n.domain == "ai.onnx"
+            guard !isDefault || (n.opType != "Constant" && OperatorCatalog.support(n.opType) == nil) else { continue }
+            let version = (proto.opsets[n.domain] ?? (isDefault ? proto.opsets["ai.onnx"] : nil)).map { "opset \($0)" } ?? "no opset imported"
+            unsupported.append("\(n.opType) (domain \(isDefault ? "ai.onnx" : "'\(n.domain)'"), \(version); node '\(name)')")
+        }
+        if !unsupported.isEmpty {
+            throw fail("unsupported ops: \(unsupported.joined(separator: ", ")). Supported ops: \(OperatorCatalog.names.joined(separator: ", "))")
+        }
+        guard let opsetVersion = proto.opsets[""] ?? proto.opsets["ai.onnx"] else {
             throw fail("the model imports no ai.onnx opset")
         }
-        guard (7...22).contains(opsetVersion) else {
-            throw fail("opset \(opsetVersion) is not supported (7 to 22 are)")
+        guard (Int64(OperatorCatalog.oldestOpset)...Int64(OperatorCatalog.newestOpset)).contains(opsetVersion) else {
+            throw fail("opset \(opsetVersion) is not supported (\(OperatorCatalog.oldestOpset) to \(OperatorCatalog.newestOpset) are)")
         }
         opset = Int(opsetVersion)
-        guard proto.irVersion >= 3 && proto.irVersion <= 11 else {
-            throw fail("IR version \(proto.irVersion) is not supported (3 to 11 are)")
+        // IR 14 is onnx 1.23.2's (onnx.IR_VERSION); IR 12-14 add element types and function features.
+        guard proto.irVersion >= 3 && proto.irVersion <= 14 else {
+            throw fail("IR version \(proto.irVersion) is not supported (3 to 14 are)")
         }
         let g = proto.graph
         guard !g.nodes.isEmpty else { throw fail("the graph has no nodes") }
@@ -97,15 +111,10 @@ public final class ONNXModel: @unchecked Sendable {
         outputs = g.outputs
         guard !outputs.isEmpty else { throw fail("the graph declares no outputs") }
 
-        // Parse every node; collect all unsupported ops before failing, so the user sees the full list.
+        // Parse every node (all are ops we run: checked above).
         var parsed: [GraphNode] = []
-        var unsupported: [String] = []
         for (i, n) in g.nodes.enumerated() {
             let name = n.name.isEmpty ? "#\(i)" : n.name
-            guard n.domain.isEmpty else {
-                unsupported.append("\(n.opType) from domain '\(n.domain)' (node '\(name)')")
-                continue
-            }
             if n.opType == "Constant" {
                 guard n.outputs.count == 1 else { throw fail("node '\(name)' (Constant): expects one output") }
                 consts[n.outputs[0]] = try Self.constantNodeValue(n, name: name, path: file.path)
@@ -117,15 +126,8 @@ public final class ONNXModel: @unchecked Sendable {
                 let op = try OperatorParser(opset: opset, constants: consts).parse(named)
                 parsed.append(GraphNode(name: name, opType: n.opType, inputs: n.inputs, outputs: n.outputs, op: op))
             } catch let e as ONNXError {
-                if e.message.hasSuffix("unsupported op") {
-                    unsupported.append("\(n.opType) (node '\(name)')")
-                } else {
-                    throw fail(e.message)
-                }
+                throw fail(e.message)
             }
-        }
-        if !unsupported.isEmpty {
-            throw fail("unsupported ops: \(unsupported.joined(separator: ", ")). Supported ops: \(supportedOpTypes.joined(separator: ", "))")
         }
         constants = consts
         nodes = try Self.topologicallySorted(parsed, available: Set(inputs.map(\.name)).union(consts.keys), path: file.path)
@@ -139,7 +141,9 @@ public final class ONNXModel: @unchecked Sendable {
 
     private static func constantNodeValue(_ n: ONNXNodeProto, name: String, path: String) throws -> ConstantValue {
         func fail(_ why: String) -> ONNXError { ONNXError("\(path): node '\(name)' (Constant): \(why)") }
-        guard let (key, attr) = n.attributes.first else { throw fail("has no value") }
+        guard n.attributes.count == 1, let (key, attr) = n.attributes.first else {
+            throw fail(n.attributes.isEmpty ? "has no value" : "has \(n.attributes.count) value attributes (\(n.attributes.keys.sorted().joined(separator: ", "))); exactly one is allowed")
+        }
         do {
             switch (key, attr) {
             case let ("value", .tensor(t)): return try ConstantValue(t)
@@ -212,8 +216,14 @@ public final class ONNXModel: @unchecked Sendable {
     /// Convolution geometry from attributes and the weight shape (OIHW). Input size is needed only for auto_pad.
     func convParameters(node n: GraphNode, attrs: ConvAttributes, weightShape: [Int], inH: Int?, inW: Int?) throws -> Conv2DParameters {
         func fail(_ why: String) -> ONNXError { ONNXError("\(path): node '\(n.name)' (Conv): \(why)") }
-        guard weightShape.count == 4 else { throw fail("only 2-D convolutions are supported (weight shape \(weightShape))") }
-        let (o, ig, kh, kw) = (weightShape[0], weightShape[1], weightShape[2], weightShape[3])
+        guard weightShape.count == 4 || weightShape.count == 3 else {
+            throw fail("only 1-D and 2-D convolutions are supported (weight shape \(weightShape))")
+        }
+        if let r = attrs.spatialRank, r != weightShape.count - 2 {
+            throw fail("the attributes describe a \(r)-D convolution, the weight \(weightShape) a \(weightShape.count - 2)-D one")
+        }
+        let w = weightShape.count == 3 ? [weightShape[0], weightShape[1], 1, weightShape[2]] : weightShape
+        let (o, ig, kh, kw) = (w[0], w[1], w[2], w[3])
         if let k = attrs.kernel, k != [kh, kw] { throw fail("kernel_shape \(k) disagrees with the weight \(weightShape)") }
         guard o % attrs.group == 0 else { throw fail("\(o) output channels are not divisible by group \(attrs.group)") }
         var p = Conv2DParameters(inChannels: ig * attrs.group, outChannels: o, kernelH: kh, kernelW: kw,

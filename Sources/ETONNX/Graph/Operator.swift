@@ -34,6 +34,8 @@ enum BinaryOp: String {
 enum UnaryOp: Equatable {
     case activation(Activation)
     case exp, log, sqrt, neg, abs, tanh, erf, reciprocal
+    /// Gelu with `approximate='tanh'`: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    case geluTanh
 
     func apply(_ x: Float) -> Float {
         switch self {
@@ -46,6 +48,19 @@ enum UnaryOp: Equatable {
         case .tanh: return Foundation.tanh(x)
         case .erf: return Foundation.erf(x)
         case .reciprocal: return 1 / x
+        case .geluTanh:
+            let k: Float = 0.7978845608028654  // √(2/π)
+            return 0.5 * x * (1 + Foundation.tanh(k * (x + 0.044715 * x * x * x)))
+        }
+    }
+
+    /// The op on integers (plan-time values), where it is defined on them.
+    func applyInt(_ x: Int64) -> Int64? {
+        switch self {
+        case .neg: return 0 &- x
+        case .abs: return x < 0 ? 0 &- x : x
+        case .activation(.relu): return Swift.max(x, 0)
+        default: return nil
         }
     }
 }
@@ -58,16 +73,23 @@ struct ConvAttributes {
     var pads = [0, 0, 0, 0]       // top, left, bottom, right
     var autoPad = "NOTSET"
     var group = 1
+    /// 1 or 2 when the attributes say; nil when only the weight's rank does.
+    var spatialRank: Int? = nil
 }
 
 /// Every operator the engine runs: a closed list, so the compiler lists what a new op needs.
 enum Operator {
     case conv(ConvAttributes, activation: Activation)
-    case batchNorm(epsilon: Float)
+    /// `training`: batch statistics (training_mode=1), with `momentum` for the running-stat outputs.
+    case batchNorm(epsilon: Float, momentum: Float, training: Bool)
     case gemm(alpha: Float, beta: Float, transA: Bool, transB: Bool, activation: Activation)
     case matMul(activation: Activation)
     case binary(BinaryOp)
+    /// Max/Min/Sum (as .add) over any number of inputs, and Mean (`mean`: the sum divided by the count).
+    case nary(BinaryOp, mean: Bool)
     case unary(UnaryOp)
+    /// Clip whose min/max inputs are not constants of the file (the planner reads them).
+    case clip
     case globalAveragePool
     case reshape(allowZero: Bool)
     case flatten(axis: Int)
@@ -82,7 +104,7 @@ enum Operator {
     case shape(start: Int, end: Int?)
     case gather(axis: Int)
     case cast(to: Int64)
-    case constantOfShape(value: Float)
+    case constantOfShape(value: ConstantValue)
 
     /// The name used in error messages and profiles.
     var name: String {
@@ -92,9 +114,11 @@ enum Operator {
         case let .gemm(_, _, _, _, a): return a == .identity ? "Gemm" : "Gemm+\(a)"
         case let .matMul(a): return a == .identity ? "MatMul" : "MatMul+\(a)"
         case let .binary(b): return b.rawValue
+        case let .nary(b, mean): return mean ? "Mean" : b == .add ? "Sum" : b.rawValue
         case let .unary(u):
             if case let .activation(a) = u { return "\(a)" }
             return "\(u)"
+        case .clip: return "Clip"
         case .globalAveragePool: return "GlobalAveragePool"
         case .reshape: return "Reshape"
         case .flatten: return "Flatten"
@@ -121,13 +145,3 @@ enum Operator {
         }
     }
 }
-
-import Foundation
-
-/// The op types the engine understands, for error messages.
-let supportedOpTypes: [String] = [
-    "Abs", "Add", "BatchNormalization", "Cast", "Clip", "Concat", "Constant", "ConstantOfShape", "Conv", "Div",
-    "Erf", "Exp", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity",
-    "LayerNormalization", "Log", "MatMul", "Max", "Min", "Mul", "Neg", "Pow", "Reciprocal", "Relu", "Reshape",
-    "Shape", "Sigmoid", "Slice", "Softmax", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
-]

@@ -42,23 +42,40 @@ struct OperatorParser {
             guard k >= lo && k <= hi else { throw fail("expects \(lo)...\(hi) inputs, has \(k)") }
         }
 
+        guard let support = OperatorCatalog.support(n.opType) else { throw fail("unsupported op") }
+        guard support.version(atOpset: opset) != nil else {
+            throw fail("\(n.opType) does not exist at opset \(opset) (its first version is \(support.versions[0]))")
+        }
+        for key in n.attributes.keys.sorted() where !support.attributes.contains(key) {
+            throw fail("attribute '\(key)' is not handled (\(n.opType) handles \(support.attributes.isEmpty ? "no attributes" : support.attributes.joined(separator: ", ")))")
+        }
         guard !n.inputs.isEmpty, !n.outputs.isEmpty, !n.inputs[0].isEmpty else { throw fail("needs at least one input and one output") }
+        func onlyOutputs(_ k: Int) throws {
+            for (i, o) in n.outputs.enumerated() where i >= k && !o.isEmpty {
+                throw fail("optional output \(i) ('\(o)') is not computed")
+            }
+        }
+        if !["BatchNormalization", "LayerNormalization"].contains(n.opType) { try onlyOutputs(1) }
         switch n.opType {
         case "Conv":
             try needInputs(2, 3)
             var a = ConvAttributes()
-            a.kernel = try ints("kernel_shape")
-            a.strides = try ints("strides") ?? [1, 1]
-            a.dilations = try ints("dilations") ?? [1, 1]
+            let kernel = try ints("kernel_shape"), strides = try ints("strides"), dilations = try ints("dilations"), pads = try ints("pads")
+            // Spatial rank from whichever attributes are given (else the weight decides): 1-D
+            // convolutions run as 2-D ones of height 1.
+            let ranks = Set([kernel?.count, strides?.count, dilations?.count, pads.map { $0.count / 2 }].compactMap { $0 })
+            guard ranks.count <= 1, pads.map({ $0.count % 2 == 0 }) ?? true else {
+                throw fail("kernel_shape, strides, dilations and pads disagree on the number of spatial axes")
+            }
+            if let r = ranks.first, r != 1 && r != 2 { throw fail("only 1-D and 2-D convolutions are supported (\(r) spatial axes)") }
+            let oneD = ranks.first == 1
+            a.kernel = kernel.map { oneD ? [1] + $0 : $0 }
+            a.strides = strides.map { oneD ? [1] + $0 : $0 } ?? [1, 1]
+            a.dilations = dilations.map { oneD ? [1] + $0 : $0 } ?? [1, 1]
+            if let p = pads { a.pads = oneD ? [0, p[0], 0, p[1]] : p }  // ONNX: [x1_begin, x2_begin, x1_end, x2_end]
+            a.spatialRank = ranks.first
             a.group = try int("group", 1)
             a.autoPad = try string("auto_pad", "NOTSET")
-            if let p = try ints("pads") {
-                guard p.count == 4 else { throw fail("only 2-D convolutions are supported (pads \(p))") }
-                a.pads = [p[0], p[1], p[2], p[3]]  // ONNX: [top, left, bottom, right]
-            }
-            guard a.strides.count == 2, a.dilations.count == 2, a.kernel.map({ $0.count == 2 }) ?? true else {
-                throw fail("only 2-D convolutions are supported")
-            }
             guard a.group >= 1 else { throw fail("group must be >= 1") }
             guard ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(a.autoPad) else {
                 throw fail("unknown auto_pad '\(a.autoPad)'")
@@ -66,7 +83,14 @@ struct OperatorParser {
             return .conv(a, activation: .identity)
         case "BatchNormalization":
             try needInputs(5, 5)
-            return .batchNorm(epsilon: try float("epsilon", 1e-5))
+            if try int("spatial", 1) != 1 { throw fail("spatial=0 (per-activation statistics) is not supported") }
+            let training = try int("training_mode", 0)
+            guard training == 0 || training == 1 else { throw fail("training_mode=\(training) is not 0 or 1") }
+            if opset < 14 && n.outputs.count > 1 {
+                throw fail("the optional outputs of BatchNormalization before opset 14 (running and saved statistics) are not supported")
+            }
+            if training == 0 { try onlyOutputs(1) } else { try onlyOutputs(3) }
+            return .batchNorm(epsilon: try float("epsilon", 1e-5), momentum: try float("momentum", 0.9), training: training == 1)
         case "Gemm":
             try needInputs(2, 3)
             return .gemm(alpha: try float("alpha", 1), beta: try float("beta", 1),
@@ -74,9 +98,14 @@ struct OperatorParser {
         case "MatMul":
             try needInputs(2, 2)
             return .matMul(activation: .identity)
-        case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min":
-            if n.opType == "Max" || n.opType == "Min" { try needInputs(2, 2) } else { try needInputs(2, 2) }
+        case "Add", "Sub", "Mul", "Div", "Pow":
+            try needInputs(2, 2)
             return .binary(BinaryOp(rawValue: n.opType)!)
+        case "Max", "Min", "Sum", "Mean":
+            guard n.inputs.allSatisfy({ !$0.isEmpty }) else { throw fail("an input name is empty") }
+            let op: BinaryOp = n.opType == "Max" ? .max : n.opType == "Min" ? .min : .add
+            if n.inputs.count == 2 && n.opType != "Mean" { return .binary(op) }
+            return .nary(op, mean: n.opType == "Mean")
         case "Relu": return .unary(.activation(.relu))
         case "Sigmoid": return .unary(.activation(.sigmoid))
         case "HardSwish": return .unary(.activation(.hardSwish))
@@ -84,14 +113,20 @@ struct OperatorParser {
             return .unary(.activation(.hardSigmoid(alpha: try float("alpha", 0.2), beta: try float("beta", 0.5))))
         case "Gelu":
             let approx = try string("approximate", "none")
-            guard approx == "none" else { throw fail("approximate='\(approx)' is not supported (only 'none')") }
-            return .unary(.activation(.gelu))
+            switch approx {
+            case "none": return .unary(.activation(.gelu))
+            case "tanh": return .unary(.geluTanh)
+            default: throw fail("approximate='\(approx)' is not 'none' or 'tanh'")
+            }
         case "Clip":
             var lo = -Float.infinity, hi = Float.infinity
             if opset < 11 {
                 lo = try float("min", lo); hi = try float("max", hi)
             } else {
                 try needInputs(1, 3)
+                // Bounds known only at plan time (graph inputs): the planner resolves them.
+                let known = (1..<n.inputs.count).allSatisfy { n.inputs[$0].isEmpty || constants[n.inputs[$0]] != nil }
+                if !known { return .clip }
                 lo = try constScalar(1) ?? lo; hi = try constScalar(2) ?? hi
             }
             return .unary(.activation(lo == 0 && hi == .infinity ? .relu : .clip(lo, hi)))
@@ -127,16 +162,27 @@ struct OperatorParser {
             return .softmax(axis: try int("axis", opset < 13 ? 1 : -1), coerce2D: opset < 13)
         case "LayerNormalization":
             try needInputs(2, 3)
+            try onlyOutputs(3)
+            let stash = try int("stash_type", 1)
+            guard stash == 1 else { throw fail("stash_type=\(stash) is not supported (only 1, float32)") }
             return .layerNorm(axis: try int("axis", -1), epsilon: try float("epsilon", 1e-5))
         case "Shape":
             return .shape(start: try int("start", 0), end: n.attributes["end"] == nil ? nil : try int("end", 0))
         case "Gather": return .gather(axis: try int("axis", 0))
         case "Cast":
             guard case let .int(to)? = n.attributes["to"] else { throw fail("missing attribute 'to'") }
+            guard let t = ONNXDataType(rawValue: to), t != .float16 else {
+                throw fail("casting to \(ONNXDataType.describe(to)) is not supported (float32/64, int8/16/32/64, uint8/16/32, bool are)")
+            }
             return .cast(to: to)
         case "ConstantOfShape":
-            var v: Float = 0
-            if case let .tensor(t)? = n.attributes["value"] { v = try t.floats().first ?? 0 }
+            try needInputs(1, 1)
+            var v = ConstantValue(shape: [1], floats: [0])
+            if let a = n.attributes["value"] {
+                guard case let .tensor(t) = a else { throw fail("attribute 'value' should be a tensor") }
+                v = try ConstantValue(t)
+                guard v.count == 1 else { throw fail("attribute 'value' must hold one element, has shape \(v.shape)") }
+            }
             return .constantOfShape(value: v)
         default:
             throw fail("unsupported op")

@@ -55,8 +55,24 @@ public struct ONNXValueInfo {
 }
 
 /// TensorProto.DataType values we read.
-public enum ONNXDataType: Int64 {
-    case float = 1, uint8 = 2, int8 = 3, int32 = 6, int64 = 7, bool = 9, float16 = 10, double = 11
+public enum ONNXDataType: Int64, CustomStringConvertible, Sendable {
+    case float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7, bool = 9, float16 = 10, double = 11, uint32 = 12
+
+    /// Every `TensorProto.DataType` by number, for messages that name a type we do not read.
+    static let allNames: [Int64: String] = [
+        0: "undefined", 1: "float32", 2: "uint8", 3: "int8", 4: "uint16", 5: "int16", 6: "int32", 7: "int64", 8: "string", 9: "bool",
+        10: "float16", 11: "float64", 12: "uint32", 13: "uint64", 14: "complex64", 15: "complex128", 16: "bfloat16",
+        17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2", 20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1",
+        24: "float8e8m0", 25: "uint2", 26: "int2",
+    ]
+
+    /// The name of any type number (known to ONNX or not).
+    public static func describe(_ raw: Int64) -> String { allNames[raw] ?? "type \(raw)" }
+
+    public var description: String { Self.describe(rawValue) }
+
+    /// Integer and bool types: held as int64 values by the engine.
+    public var isInteger: Bool { ![.float, .float16, .double].contains(self) }
 }
 
 /// A tensor stored in the file. Raw data stays in the mapped file until it is asked for.
@@ -132,6 +148,15 @@ public struct ONNXTensorProto {
             case .uint8, .bool:
                 try check(1, raw.count, what: "byte")
                 return raw.map { Int64($0) }
+            case .int16, .uint16:
+                try check(2, raw.count / 2, what: "16-bit")
+                return (0..<(raw.count / 2)).map { i -> Int64 in
+                    let u = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
+                    return t == .int16 ? Int64(Int16(bitPattern: u)) : Int64(u)
+                }
+            case .uint32:
+                try check(4, raw.count / 4, what: "uint32")
+                return (0..<(raw.count / 4)).map { Int64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
             case .int8:
                 try check(1, raw.count, what: "byte")
                 return raw.map { Int64(Int8(bitPattern: $0)) }
@@ -140,11 +165,11 @@ public struct ONNXTensorProto {
         } else {
             switch t {
             case .int64: try check(8, int64Data.count, what: "int64"); return int64Data
-            case .int32, .uint8, .int8, .bool: try check(4, int32Data.count, what: "int32"); return int32Data
+            case .int32, .uint8, .int8, .bool, .int16, .uint16: try check(4, int32Data.count, what: "int32"); return int32Data
             default: break
             }
         }
-        throw ONNXError("tensor '\(name)' has data type \(dataType), which is not supported here (float, double, int8/32/64, uint8, bool are)")
+        throw ONNXError("tensor '\(name)' has element type \(ONNXDataType.describe(dataType)), which is not supported here (float32/64, int8/16/32/64, uint8/16/32, bool are)")
     }
 
     /// True for element types that become float tensors in the engine.
