@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "ETONNXTests", dependencies: ["ETONNX", "ETNN"]),
         .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage", "ETNN", "ETONNX"]),
         .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation"]),
-        .testTarget(name: "etrackTests", dependencies: ["etrack"]),
+        .testTarget(name: "etrackTests", dependencies: ["etrack", "ETONNX"]),
     ]
 )

@@ -13,6 +13,10 @@ echo "reference Python: $(command -v python3) ($(python3 -c 'import cv2, onnxrun
 swift build -c release --product etrack
 swift test -c release
 echo
+echo "== ONNX conformance: the ONNX project's node tests (pinned onnx) through etrack onnx run; fails if a baseline test stops passing =="
+python3 scripts/onnx_conformance/node_suite.py --etrack .build/release/etrack --jobs 2 --quiet \
+  --baseline scripts/onnx_conformance/baseline.json
+echo
 echo "== box parity with every supported OpenCV release (one pinned, cached environment each) =="
 bash scripts/compare/opencv_versions.sh --etrack .build/release/etrack
 echo

@@ -179,6 +179,29 @@ final class ConformanceTests: XCTestCase {
                     ["'x'", "float32", "plan-time"])
     }
 
+    /// Cast of plan-time values to every integer width and bool (the node suite's Cast tests all
+    /// use types we do not hold, so the casts we do run are checked here, against NumPy's astype).
+    func testCastOfPlanTimeValues() throws {
+        let f = ONNXTensorValue(name: "f", dims: [5], floats: [-2.7, -0.5, 0, 1.9, 300.2])
+        let types: [(ONNXDataType, [Int64])] = [(.int32, [-2, 0, 0, 1, 300]), (.uint8, [254, 0, 0, 1, 44]), (.int8, [-2, 0, 0, 1, 44]),
+                                                (.bool, [1, 1, 0, 1, 1]), (.int64, [-2, 0, 0, 1, 300])]
+        for (t, expected) in types {
+            let m = try model([Node(opType: "Cast", inputs: ["f"], outputs: ["y"], attributes: [("to", .int(t.rawValue))])],
+                              inputs: [("x", [1])], outputs: ["y"], initializers: [f], outputTypes: ["y": t])
+            let plan = try ExecutionPlan(model: m, inputShapes: ["x": [1]])
+            plan.run()
+            XCTAssertEqual(plan.outputValue("y").storage, .int64(expected), "float32 → \(t)")
+        }
+        // A run-time float tensor has no integer form.
+        let rt = try model([Node(opType: "Cast", inputs: ["x"], outputs: ["y"], attributes: [("to", .int(7))])], inputs: [("x", [2])], outputs: ["y"],
+                           outputTypes: ["y": .int64])
+        expectError({ _ = try ExecutionPlan(model: rt, inputShapes: ["x": [2]]) }, ["run-time float32", "int64"])
+        // Non-finite values cannot become integers.
+        let nan = try model([Node(opType: "Cast", inputs: ["f"], outputs: ["y"], attributes: [("to", .int(6))])], inputs: [("x", [1])], outputs: ["y"],
+                            initializers: [ONNXTensorValue(name: "f", dims: [1], floats: [.nan])], outputTypes: ["y": .int32])
+        expectError({ _ = try ExecutionPlan(model: nan, inputShapes: ["x": [1]]) }, ["cannot cast nan"])
+    }
+
     func testEmptyTensorsNeedNoStep() throws {
         let m = try model([Node(opType: "Reshape", inputs: ["x", "shape"], outputs: ["y"], attributes: [("allowzero", .int(1))]),
                            Node(opType: "Relu", inputs: ["y"], outputs: ["z"])],

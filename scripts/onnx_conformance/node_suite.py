@@ -218,6 +218,7 @@ def main():
     p.add_argument("--json", help="write every test's outcome here")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     p.add_argument("--only", help="regular expression over test names")
+    p.add_argument("--quiet", action="store_true", help="print only the totals and the failing tests")
     a = p.parse_args()
 
     if onnx.__version__ != WRITTEN_FOR_ONNX:
@@ -255,11 +256,13 @@ def main():
             except subprocess.TimeoutExpired:
                 results[n] = ("crashed", "timed out (hang)")
             done += 1
-            if done % 100 == 0 or done == len(todo):
+            tty = sys.stderr.isatty()
+            if (done % 100 == 0 if tty else done % 500 == 0) or done == len(todo):
                 rate = done / max(time.time() - t0, 1e-9)
-                print(f"\r  {done}/{len(todo)} tests run, {rate:.0f}/s, ETA {(len(todo) - done) / max(rate, 1e-9):.0f} s",
-                      end="", file=sys.stderr, flush=True)
-    print(file=sys.stderr)
+                print(f"{chr(13) if tty else ''}  {done}/{len(todo)} tests run, {rate:.0f}/s, ETA {(len(todo) - done) / max(rate, 1e-9):.0f} s",
+                      end="" if tty else "\n", file=sys.stderr, flush=True)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
 
     # Per op we claim: runnable tests and their outcomes.
     per_op = collections.defaultdict(collections.Counter)
@@ -317,7 +320,12 @@ def main():
     lines += ["", "## Tests with unclaimed ops not refused cleanly", ""]
     lines += [f"- `{n}` ({o}): {why}" for n, o, why in bad_rejections] or ["None."]
     report = "\n".join(lines) + "\n"
-    print(report)
+    if a.quiet:
+        print("\n".join(l for l in lines if l.startswith("- Runnable") or l.startswith("- Not applicable") or l.startswith("- Using ops")))
+        failing = [l for l in lines if re.match(r"- \w+: `test_", l)]
+        print("\n".join(failing) if failing else "every runnable test passes")
+    else:
+        print(report)
     if a.report:
         with open(a.report + ".partial", "w") as f:
             f.write(report)
