@@ -110,6 +110,9 @@ public final class ONNXModel: @unchecked Sendable {
         inputs = g.inputs.filter { !initializerNames.contains($0.name) }
         outputs = g.outputs
         guard !outputs.isEmpty else { throw fail("the graph declares no outputs") }
+        for v in inputs + outputs {
+            if let kind = v.nonTensorKind { throw fail("'\(v.name)' is a \(kind) value; the engine runs tensors only") }
+        }
 
         // Parse every node (all are ops we run: checked above).
         var parsed: [GraphNode] = []

@@ -150,7 +150,10 @@ enum ModelDecoder {
             case (2, .lengthDelimited):
                 var typeProto = try r.readMessage()
                 while let (g, u) = try typeProto.readKey() {
-                    guard g == 1, u == .lengthDelimited else { try typeProto.skip(u); continue }
+                    guard g == 1, u == .lengthDelimited else {
+                        if u == .lengthDelimited, [4, 5, 8, 9].contains(g) { v.nonTensorType = g }
+                        try typeProto.skip(u); continue
+                    }
                     var tensorType = try typeProto.readMessage()
                     while let (h, x) = try tensorType.readKey() {
                         switch (h, x) {

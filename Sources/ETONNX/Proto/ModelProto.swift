@@ -52,6 +52,14 @@ public struct ONNXValueInfo {
     public var name = ""
     public var elementType: Int64 = 0
     public var shape: [ONNXDimension]? = nil
+    /// The `TypeProto` field when the value is not a tensor (4 sequence, 5 map, 8 sparse
+    /// tensor, 9 optional); nil for tensors and undeclared types.
+    public var nonTensorType: Int? = nil
+
+    /// "sequence", "map", … for messages.
+    var nonTensorKind: String? {
+        nonTensorType.map { [4: "sequence", 5: "map", 8: "sparse tensor", 9: "optional"][$0] ?? "TypeProto field \($0)" }
+    }
 }
 
 /// TensorProto.DataType values we read.
