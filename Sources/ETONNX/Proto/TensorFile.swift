@@ -18,9 +18,13 @@ public enum TensorFile {
 
     /// Reads a `.npy` or `.pb` file (chosen by extension; `.f32` needs `shape`).
     public static func read(path: String, shape: [Int]? = nil) throws -> Loaded {
-        let ext = (path as NSString).pathExtension.lowercased()
         guard let bytes = FileManager.default.contents(atPath: path) else { throw ONNXError("\(path): cannot read the file") }
-        let data = [UInt8](bytes)
+        return try read(bytes: [UInt8](bytes), name: path, shape: shape)
+    }
+
+    /// Reads tensor bytes in the format `name`'s extension says; `name` is used in errors.
+    public static func read(bytes data: [UInt8], name path: String, shape: [Int]? = nil) throws -> Loaded {
+        let ext = (path as NSString).pathExtension.lowercased()
         do {
             switch ext {
             case "npy": return try readNPY(data)
