@@ -47,3 +47,30 @@ public protocol SingleObjectTracker: AnyObject {
     /// Finds the object in the next frame.
     func update(frame: Image) throws -> TrackingResult
 }
+
+/// A tracker whose per-target state can be saved after any frame and set again, so that a stopped
+/// run resumes exactly: `initialize` on the run's first frame with its box rebuilds the same
+/// template, then `restore` puts back the state saved with the last kept frame. Both trackers here
+/// never update their template, so this gives the uninterrupted run's boxes byte for byte.
+public protocol ResumableTracker: SingleObjectTracker {
+    /// The state after the last `initialize` or `update`, as numbers that print exactly.
+    var resumeState: [Double] { get }
+    /// Sets a state saved by `resumeState` (after `initialize`).
+    /// - Throws: `TrackingError` when the values do not fit this tracker.
+    func restore(resumeState: [Double]) throws
+}
+
+extension TrackingError {
+    /// A network produced NaN or infinity: the model file or its input is broken, and no box can
+    /// be trusted. Trackers check their networks' outputs every frame (a few hundred values).
+    public static func nonFinite(_ what: String, count: Int, of total: Int) -> TrackingError {
+        TrackingError("\(what): \(count) of \(total) values are NaN or infinite (is the model file damaged?); no box is reported")
+    }
+
+    /// Throws `nonFinite` when `values` holds NaN or infinity.
+    public static func checkFinite(_ values: UnsafeBufferPointer<Float>, _ what: @autoclosure () -> String) throws {
+        var bad = 0
+        for v in values where !v.isFinite { bad += 1 }
+        if bad > 0 { throw nonFinite(what(), count: bad, of: values.count) }
+    }
+}

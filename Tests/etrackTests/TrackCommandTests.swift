@@ -74,8 +74,8 @@ final class TrackCommandTests: XCTestCase {
         let seq = try makeSequence(frames: 6, gtLines: 6)
         let cases: [([String], String)] = [
             (["--sequence", seq, "--init", "1,2,3"], "not four numbers"),
-            (["--sequence", seq, "--init", "nan,2,30,30"], "not finite"),
-            (["--sequence", seq, "--init", "10,10,0,30"], "empty"),
+            (["--sequence", seq, "--init", "nan,2,30,30"], "every value must be finite"),
+            (["--sequence", seq, "--init", "10,10,0,30"], "width and height must be > 0"),
             (["--sequence", seq, "--init", "5000,10,30,30"], "outside"),
             (["--sequence", seq + "/missing"], "missing"),
             (["--sequence", try makeSequence(frames: 6, gtLines: 4)], "groundtruth.txt"),

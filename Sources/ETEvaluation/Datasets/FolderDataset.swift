@@ -32,7 +32,10 @@ public enum FolderDataset {
     /// - Throws: `DatasetError` naming the path (and line) when the folder or `img/` is missing,
     ///   `img/` holds no images, an annotation line does not parse, or the annotation / `absent.txt`
     ///   length differs from the number of frames.
-    public static func loadSequence(at dir: String, groundTruth policy: GroundTruthPolicy = .required) throws -> TrackingSequence {
+    ///   - allowNumberingGaps: accept frame names whose numbers skip (by default a gap means a
+    ///     frame is missing, which would shift every later frame against its annotation or time).
+    public static func loadSequence(at dir: String, groundTruth policy: GroundTruthPolicy = .required,
+                                    allowNumberingGaps: Bool = false) throws -> TrackingSequence {
         let dir = dir.count > 1 && dir.hasSuffix("/") ? String(dir.dropLast()) : dir
         guard DatasetFiles.isDirectory(dir) else {
             throw DatasetError(path: dir, "sequence folder not found")
@@ -44,6 +47,9 @@ public enum FolderDataset {
         let frames = try DatasetFiles.frames(in: imgDir)
         guard !frames.isEmpty else {
             throw DatasetError(path: imgDir, "no .jpg/.jpeg/.png/.bmp frames")
+        }
+        if !allowNumberingGaps, let gap = numberingGap(frames) {
+            throw DatasetError(path: imgDir, "frame \(gap.missing) is missing (the frames are numbered \(gap.first)…\(gap.last) in steps of \(gap.step)); restore it, or pass --allow-frame-gaps if the numbering is meant to skip")
         }
         let name = URL(fileURLWithPath: dir).lastPathComponent
 
@@ -70,6 +76,32 @@ public enum FolderDataset {
             absent = flags
         }
         return TrackingSequence(name: name, framePaths: frames, groundTruth: boxes, absent: absent)
+    }
+
+    /// The first number missing from frame names that are all `<prefix><digits>.<ext>` with one
+    /// prefix, numbered in a constant step (1 in benchmarks; larger when every k-th frame was kept).
+    /// nil when the names carry no such numbering or it has no gap.
+    static func numberingGap(_ frames: [String]) -> (missing: String, first: String, last: String, step: Int)? {
+        guard frames.count >= 3 else { return nil }
+        var prefix: Substring?, numbers: [Int] = [], width = 0, ext = ""
+        for path in frames {
+            let file = (path as NSString).lastPathComponent
+            let base = (file as NSString).deletingPathExtension
+            let digits = base.reversed().prefix(while: { $0.isASCII && $0.isNumber })
+            guard !digits.isEmpty, digits.count <= 18, let n = Int(String(digits.reversed())) else { return nil }
+            let p = base.dropLast(digits.count)
+            if prefix == nil { prefix = p; width = digits.count; ext = (file as NSString).pathExtension } else if prefix != p { return nil }
+            numbers.append(n)
+        }
+        numbers.sort()
+        let steps = zip(numbers.dropFirst(), numbers).map { $0 - $1 }
+        guard let step = steps.min(), step > 0 else { return nil }
+        guard let k = steps.firstIndex(where: { $0 != step }) else { return nil }
+        func name(_ n: Int) -> String {
+            let d = String(n)
+            return (prefix ?? "") + String(repeating: "0", count: max(0, width - d.count)) + d + (ext.isEmpty ? "" : "." + ext)
+        }
+        return (name(numbers[k] + step), name(numbers[0]), name(numbers[numbers.count - 1]), step)
     }
 
     /// Loads every sequence folder under `root` (folders that contain `img/`), in natural order.

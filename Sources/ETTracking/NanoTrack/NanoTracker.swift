@@ -116,6 +116,7 @@ public final class NanoTracker: SingleObjectTracker {
         toNetworkInput(templateCrop, templatePlan)
         templatePlan.run()
         let feature = templatePlan.outputBuffer(model.backbone.outputNames[0])
+        try TrackingError.checkFinite(feature, "the backbone's template feature '\(model.backbone.outputNames[0])'")
         headPlan.inputBuffer("input1").baseAddress!.update(from: feature.baseAddress!, count: feature.count)
         templateFeature = Array(feature)
         initialized = true
@@ -154,13 +155,13 @@ public final class NanoTracker: SingleObjectTracker {
         try checkFrame(frame)
         frameWidth = frame.width; frameHeight = frame.height
         switch parameters.mode {
-        case .openCVCompatible: return updateOpenCV(frame)
-        case .corrected: return updateCorrected(frame)
+        case .openCVCompatible: return try updateOpenCV(frame)
+        case .corrected: return try updateCorrected(frame)
         }
     }
 
     /// Runs backbone(search) + head and fills `scoreMap` with the foreground probability.
-    private func runNetworks(_ frame: Image, side: Int) -> (loc: UnsafeBufferPointer<Float>, S: Int) {
+    private func runNetworks(_ frame: Image, side: Int) throws -> (loc: UnsafeBufferPointer<Float>, S: Int) {
         crop(frame, side: max(side, 1), output: Self.instanceSize, into: &searchCrop)
         toNetworkInput(searchCrop, searchPlan)
         searchPlan.run()
@@ -168,6 +169,9 @@ public final class NanoTracker: SingleObjectTracker {
         headPlan.inputBuffer("input2").baseAddress!.update(from: feature.baseAddress!, count: feature.count)
         headPlan.run()
         let cls = headPlan.outputBuffer("output1"), S = model.scoreSize, n = S * S
+        // NaN would otherwise lose every comparison below and leave a finite, meaningless box.
+        try TrackingError.checkFinite(cls, "the head's score map 'output1'")
+        try TrackingError.checkFinite(headPlan.outputBuffer("output2"), "the head's box map 'output2'")
         for k in 0..<n {
             // Two-class softmax, max-subtracted as OpenCV does.
             let bg = cls[k], fg = cls[n + k], m = max(fg, bg)
@@ -178,7 +182,7 @@ public final class NanoTracker: SingleObjectTracker {
     }
 
     /// OpenCV TrackerNano::update, step for step in Float (see docs/trackers/opencv-versions.md).
-    private func updateOpenCV(_ frame: Image) -> TrackingResult {
+    private func updateOpenCV(_ frame: Image) throws -> TrackingResult {
         var tw = Float(w), th = Float(h)
         let px = Float(cx), py = Float(cy)
         // 5.1 fixed three things here (docs/trackers/opencv-versions.md); before it the context sum
@@ -192,7 +196,7 @@ public final class NanoTracker: SingleObjectTracker {
         let ratioX = fixed ? Float(Self.instanceSize) / Float(Self.exemplarSize) : Float(Self.instanceSize / Self.exemplarSize)
         let sx = sz * ratioX
         tw *= scaleZ; th *= scaleZ
-        let (loc, S) = runNetworks(frame, side: Int(sx))
+        let (loc, S) = try runNetworks(frame, side: Int(sx))
         let n = S * S
         func sizeCal(_ a: Float, _ b: Float) -> Float {
             let pad = (a + b) * 0.5
@@ -231,13 +235,13 @@ public final class NanoTracker: SingleObjectTracker {
     }
 
     /// The original NanoTrack tracker's update (Double arithmetic, fixed scale penalty).
-    private func updateCorrected(_ frame: Image) -> TrackingResult {
+    private func updateCorrected(_ frame: Image) throws -> TrackingResult {
         let ca = Double(parameters.contextAmount)
         let wz = w + ca * (w + h), hz = h + ca * (w + h)
         let sz = (wz * hz).squareRoot()
         let scaleZ = Double(Self.exemplarSize) / sz
         let sx = sz * Double(Self.instanceSize) / Double(Self.exemplarSize)
-        let (loc, S) = runNetworks(frame, side: Int(sx.rounded(.toNearestOrEven)))
+        let (loc, S) = try runNetworks(frame, side: Int(sx.rounded(.toNearestOrEven)))
         let n = S * S
         func sizeCal(_ a: Double, _ b: Double) -> Double {
             let pad = (a + b) * 0.5
@@ -287,5 +291,19 @@ public final class NanoTracker: SingleObjectTracker {
             : (confidence < parameters.lostThreshold ? .lost : .uncertain)
         return TrackingResult(box: box, rawScore: raw, confidence: confidence, state: state,
                               peakToSidelobeRatio: psr, templateSimilarity: similarity)
+    }
+}
+
+extension NanoTracker: ResumableTracker {
+    /// The target's centre and size: all that changes after `initialize` (the template is fixed,
+    /// and the OpenCV mode's padding colour is recomputed on every crop that needs it).
+    public var resumeState: [Double] { [cx, cy, w, h] }
+
+    public func restore(resumeState s: [Double]) throws {
+        guard initialized else { throw TrackingError("restore called before initialize") }
+        guard s.count == 4, s.allSatisfy(\.isFinite), s[2] > 0, s[3] > 0 else {
+            throw TrackingError("a NanoTrack state is 4 finite numbers cx, cy, w > 0, h > 0; got \(s)")
+        }
+        (cx, cy, w, h) = (s[0], s[1], s[2], s[3])
     }
 }

@@ -221,9 +221,13 @@ public final class OneStreamTracker: SingleObjectTracker {
 
     /// Runs the network on the normalised search crop and returns the first maximum of the
     /// windowed score map (cell index, value); NaN scores never win.
-    private func runAndFindPeak() -> (best: Int, score: Float) {
+    private func runAndFindPeak() throws -> (best: Int, score: Float) {
         plan.run()
         let score = plan.outputBuffer("output1")
+        // NaN never wins the peak search below, so a broken network would otherwise pass as "lost".
+        try TrackingError.checkFinite(score, "the network's score map 'output1'")
+        try TrackingError.checkFinite(plan.outputBuffer("output2"), "the network's size map 'output2'")
+        try TrackingError.checkFinite(plan.outputBuffer("output3"), "the network's offset map 'output3'")
         var best = -1, top = -Float.infinity
         for k in 0..<windowed.count {
             let v = score[k] * window[k]
@@ -244,7 +248,7 @@ public final class OneStreamTracker: SingleObjectTracker {
     private func updateOpenCV(_ frame: Image) throws -> TrackingResult {
         let crop = try openCVCrop(frame, rect: rect, factor: parameters.searchFactor, into: &searchCrop)
         normalise(searchCrop, into: "search")
-        let (best, score) = runAndFindPeak()
+        let (best, score) = try runAndFindPeak()
         guard score.isFinite, Double(score) >= parameters.lostThreshold else {
             return result(best: best, score: score, box: currentBox(), forceLost: true)
         }
@@ -281,7 +285,7 @@ public final class OneStreamTracker: SingleObjectTracker {
     private func updateCorrected(_ frame: Image) throws -> TrackingResult {
         let (side, ox, oy) = try correctedCrop(frame, box: box, factor: parameters.searchFactor, into: &searchCrop)
         normalise(searchCrop, into: "search")
-        let (best, score) = runAndFindPeak()
+        let (best, score) = try runAndFindPeak()
         guard score.isFinite, Double(score) >= parameters.lostThreshold else {
             return result(best: best, score: score, box: box, forceLost: true)
         }
@@ -315,5 +319,20 @@ public final class OneStreamTracker: SingleObjectTracker {
         let psr = windowed.withUnsafeBufferPointer { ScoreMapStatistics.peakToSidelobeRatio($0, size: model.scoreSize, peak: best) }
         return TrackingResult(box: box, rawScore: raw, confidence: confidence, state: state,
                               peakToSidelobeRatio: psr.isFinite ? psr : nil, templateSimilarity: nil)
+    }
+}
+
+extension OneStreamTracker: ResumableTracker {
+    /// The tracker's box: the integer rectangle of the OpenCV mode and the box of the corrected
+    /// mode (the template, set by `initialize`, never changes).
+    public var resumeState: [Double] { [Double(rect.x), Double(rect.y), Double(rect.w), Double(rect.h), box.x, box.y, box.width, box.height] }
+
+    public func restore(resumeState s: [Double]) throws {
+        guard initialized else { throw TrackingError("restore called before initialize") }
+        guard s.count == 8, s.allSatisfy(\.isFinite), s[0..<4].allSatisfy({ $0 == $0.rounded() && abs($0) < 1_073_741_824 }) else {
+            throw TrackingError("a one-stream state is 4 integers and 4 finite numbers; got \(s)")
+        }
+        rect = (Int(s[0]), Int(s[1]), Int(s[2]), Int(s[3]))
+        box = BoundingBox(x: s[4], y: s[5], width: s[6], height: s[7])
     }
 }

@@ -87,13 +87,21 @@ final class ProgressLine: @unchecked Sendable {
     func show(_ text: String) {
         guard enabled else { return }
         lock.lock(); defer { lock.unlock() }
-        if tty { FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8)); return }
-        guard Date().timeIntervalSince(last) >= 10 else { return }
+        latest = text
+        // A terminal line is redrawn at most 4 times a second; a log gets a line every 10 s.
+        guard Date().timeIntervalSince(last) >= (tty ? 0.25 : 10) else { return }
+        if tty { last = Date(); FileHandle.standardError.write(Data("\r\u{1B}[K\(text)".utf8)); return }
         last = Date()
         FileHandle.standardError.write(Data("\(text)\n".utf8))
     }
 
-    func finish() { if enabled && tty { FileHandle.standardError.write(Data("\n".utf8)) } }
+    private var latest: String?
+    /// Ends the line, redrawing it first with the final counts.
+    func finish() {
+        guard enabled, tty else { return }
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(latest ?? "")\n".utf8))
+    }
 
     static func format(_ p: OPERunner.Progress) -> String {
         let eta = p.etaSeconds.map { d -> String in
