@@ -33,6 +33,11 @@ func syntheticSequences(_ n: Int) -> [TrackingSequence] {
     }
 }
 
+final class NoticeLog: @unchecked Sendable {
+    let lock = NSLock(); var lines: [String] = []
+    func add(_ s: String) { lock.lock(); lines.append(s); lock.unlock() }
+}
+
 final class CountingFlag: @unchecked Sendable {
     let lock = NSLock(); var n = 0
     func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
@@ -90,6 +95,29 @@ final class RunnerTests: XCTestCase {
         for s in seqs { XCTAssertTrue(FileManager.default.fileExists(atPath: resumed.path + "/\(s.name)_time.txt")) }
         // A third run does nothing.
         XCTAssertTrue(try runner(seqs, resumed.path).run().allSatisfy { $0.1 == .skipped })
+    }
+
+    /// A finished-looking result is checked before it is skipped: garbage of the right length, a
+    /// NaN box, a short file and a deleted time file are each run again (and said why); a good one is kept.
+    func testExistingResultsAreValidatedBeforeSkipping() throws {
+        let seqs = syntheticSequences(5)
+        let t = TempDir()
+        _ = try runner(seqs, t.path).run()
+        let good = files(t.path)
+        let n = seqs.map(\.count)
+        try (String(repeating: "garbage,x,y,z\n", count: n[0])).write(toFile: t.path + "/seq0.txt", atomically: true, encoding: .utf8)
+        try ((0..<n[1]).map { $0 == 2 ? "nan,1,2,3" : "1,2,3,4" }.joined(separator: "\n") + "\n").write(toFile: t.path + "/seq1.txt", atomically: true, encoding: .utf8)
+        try "1,2,3,4\n".write(toFile: t.path + "/seq2.txt", atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: t.path + "/seq3_time.txt")
+        let notices = NoticeLog()
+        let out = try runner(seqs, t.path).run(notice: { notices.add($0) })
+        XCTAssertEqual(out.map { $0.1 == .skipped }, [false, false, false, false, true], "\(out)")
+        XCTAssertEqual(files(t.path), good, "every damaged result was made again")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: t.path + "/seq3_time.txt"), "the deleted time file is back")
+        let said = notices.lines.joined(separator: "\n")
+        for words in ["seq0: running again", "is not a number", "seq1.txt:3: not a finite box", "seq2.txt: 1 boxes for \(n[2]) frames", "seq3_time.txt is missing"] {
+            XCTAssertTrue(said.contains(words), "«\(said)» should say «\(words)»")
+        }
     }
 
     func testThreeShardsMergedEqualTheUnshardedRun() throws {

@@ -66,16 +66,34 @@ public final class OPERunner: @unchecked Sendable {
     public func resultPath(_ s: TrackingSequence) -> String { DatasetFiles.join(options.resultsDir, s.name + ".txt") }
     public func timePath(_ s: TrackingSequence) -> String { DatasetFiles.join(options.resultsDir, s.name + "_time.txt") }
 
-    /// Whether a sequence already has a complete result (one row per frame).
-    public func isFinished(_ s: TrackingSequence) -> Bool {
-        let p = resultPath(s)
-        return DatasetFiles.isFile(p) && ResultFiles.lineCount(p) == s.count
+    /// Whether a sequence already has a complete result: see `resultProblem`.
+    public func isFinished(_ s: TrackingSequence) -> Bool { resultProblem(s) == nil }
+
+    /// Why a sequence's existing files are not a finished result (nil when they are): the box file
+    /// must parse, hold one finite box with w, h >= 0 per frame, and the time file one finite time
+    /// >= 0 per frame. Anything else (garbage of the right length, a deleted time file) is run again.
+    public func resultProblem(_ s: TrackingSequence) -> String? {
+        let p = resultPath(s), t = timePath(s)
+        guard DatasetFiles.isFile(p) else { return "no result file" }
+        let rows: [Box4]
+        do { rows = try ResultFiles.readBoxes(p) } catch { return "\(error)" }
+        guard rows.count == s.count else { return "\(p): \(rows.count) boxes for \(s.count) frames" }
+        if let k = rows.firstIndex(where: { !($0.x.isFinite && $0.y.isFinite && $0.w.isFinite && $0.h.isFinite && $0.w >= 0 && $0.h >= 0) }) {
+            return "\(p):\(k + 1): not a finite box with w, h >= 0"
+        }
+        guard DatasetFiles.isFile(t) else { return "\(t) is missing" }
+        let times: [Double]
+        do { times = try ResultFiles.readTimes(t) } catch { return "\(error)" }
+        guard times.count == s.count else { return "\(t): \(times.count) times for \(s.count) frames" }
+        if let k = times.firstIndex(where: { !$0.isFinite || $0 < 0 }) { return "\(t):\(k + 1): not a finite time >= 0" }
+        return nil
     }
 
     /// Runs every sequence and returns the outcome per sequence name (in input order).
     /// Failures do not stop the other sequences; they are returned (and the CLI exits non-zero).
     /// - Parameter progress: called from worker threads, serialised by the runner.
-    public func run(progress: (@Sendable (Progress) -> Void)? = nil) throws -> [(String, Outcome)] {
+    /// - Parameter notice: told why a sequence with existing files is run again.
+    public func run(progress: (@Sendable (Progress) -> Void)? = nil, notice: (@Sendable (String) -> Void)? = nil) throws -> [(String, Outcome)] {
         try FileManager.default.createDirectory(atPath: options.resultsDir, withIntermediateDirectories: true)
         for s in sequences where s.groundTruth.isEmpty || s.initialBox == nil {
             throw EvaluationError("sequence \(s.name): no initial box (ground truth of frame 0)")
@@ -99,7 +117,7 @@ public final class OPERunner: @unchecked Sendable {
             Thread { [self] in
                 while let i = state.next(), !cancellation.isSet {
                     let s = sequences[i]
-                    let outcome = runOne(s, state: state, report: report)
+                    let outcome = runOne(s, state: state, report: report, notice: notice)
                     state.finish(i, outcome, frames: s.count)
                     report(s.name)
                 }
@@ -111,8 +129,11 @@ public final class OPERunner: @unchecked Sendable {
         return state.outcomes.enumerated().map { (sequences[$0.offset].name, $0.element ?? .failed("not run (cancelled)")) }
     }
 
-    func runOne(_ s: TrackingSequence, state: RunState, report: @Sendable (String) -> Void) -> Outcome {
-        if !options.overwrite && isFinished(s) { return .skipped }
+    func runOne(_ s: TrackingSequence, state: RunState, report: @Sendable (String) -> Void, notice: (@Sendable (String) -> Void)?) -> Outcome {
+        if !options.overwrite {
+            guard let problem = resultProblem(s) else { return .skipped }
+            if DatasetFiles.isFile(resultPath(s)) || DatasetFiles.isFile(timePath(s)) { notice?("\(s.name): running again: \(problem)") }
+        }
         do {
             let tracker = try makeTracker()
             var boxes: [BoundingBox] = [], times: [Double] = []

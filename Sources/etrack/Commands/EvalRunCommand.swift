@@ -64,8 +64,17 @@ struct EvalRun: ParsableCommand {
         let prefix = shardSel.map { "[shard \($0)] " } ?? ""
         let line = ProgressLine(enabled: !quiet)
         FileHandle.standardError.write(Data("\(prefix)\(seqs.count) sequences, \(seqs.reduce(0) { $0 + $1.count }) frames -> \(results)\n".utf8))
-        let outcomes = try runner.run { p in line.show(prefix + ProgressLine.format(p)) }
+        // SIGINT/SIGTERM: the sequences in hand stop between frames; finished ones are kept, and the
+        // next run skips them.
+        let interrupt = InterruptFlag(onSignal: { [runner] in runner.cancellation.set() })
+        let outcomes = try runner.run(progress: { p in line.show(prefix + ProgressLine.format(p)) },
+                                      notice: { text in line.note(prefix + text) })
         line.finish()
+        if let signal = interrupt.signalName {
+            let done = outcomes.filter { if case .failed = $0.1 { return false } else { return true } }.count
+            FileHandle.standardError.write(Data("\(prefix)interrupted by \(signal): \(done) of \(outcomes.count) sequences finished and kept; run the same command again to continue\n".utf8))
+            throw ExitCode(130)
+        }
         let failed = outcomes.filter { if case .failed = $0.1 { return true } else { return false } }
         let ran = outcomes.filter { if case .ran = $0.1 { return true } else { return false } }.count
         let skipped = outcomes.filter { $0.1 == .skipped }.count
@@ -96,6 +105,12 @@ final class ProgressLine: @unchecked Sendable {
     }
 
     private var latest: String?
+
+    /// A line of its own (above the progress line on a terminal).
+    func note(_ text: String) {
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write(Data(((tty ? "\r\u{1B}[K" : "") + text + "\n").utf8))
+    }
     /// Ends the line, redrawing it first with the final counts.
     func finish() {
         guard enabled, tty else { return }

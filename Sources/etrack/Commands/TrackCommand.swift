@@ -253,7 +253,8 @@ final class InterruptFlag: @unchecked Sendable {
     private var received: String?
     private var sources: [DispatchSourceSignal] = []
 
-    init() {
+    /// - Parameter onSignal: also called on the first signal (e.g. to set a runner's cancellation).
+    init(onSignal: (@Sendable () -> Void)? = nil) {
         for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -262,6 +263,7 @@ final class InterruptFlag: @unchecked Sendable {
                 self.lock.lock(); defer { self.lock.unlock() }
                 if self.received != nil { exit(128 + number) }  // a second signal: stop at once
                 self.received = name
+                onSignal?()
             }
             source.resume()
             sources.append(source)
