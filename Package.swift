@@ -49,3 +49,10 @@ let package = Package(
         .testTarget(name: "etrackTests", dependencies: ["etrack", "ETONNX"]),
     ]
 )
+
+// The libFuzzer harness (Fuzz/README.md): only when ETRACK_FUZZ=1, so normal builds and CI's
+// `swift build` never need the sanitizer runtime. scripts/hardening/fuzz.sh builds it.
+if ProcessInfo.processInfo.environment["ETRACK_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(name: "etrack-fuzz", dependencies: ["ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation"],
+                                             path: "Fuzz/Sources/etrack-fuzz"))
+}

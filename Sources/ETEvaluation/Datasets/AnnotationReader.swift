@@ -79,8 +79,13 @@ public enum AnnotationReader {
     /// on one line (LaSOT `full_occlusion.txt`, `out_of_view.txt`). Values like `1.0` are accepted.
     /// - Throws: `DatasetError` with the line number of a value that is not an integer.
     public static func readIntegers(_ path: String) throws -> [Int] {
+        try parseIntegers(readText(path), path: path)
+    }
+
+    /// `readIntegers` on text already in memory (`path` is used in error messages only).
+    public static func parseIntegers(_ text: String, path: String) throws -> [Int] {
         var out: [Int] = []
-        for (i, line) in lines(try readText(path)).enumerated() {
+        for (i, line) in lines(text).enumerated() {
             for f in fields(line) {
                 if let v = Int(f) { out.append(v); continue }
                 if let d = Double(f), d == d.rounded(), abs(d) < 1e9 { out.append(Int(d)); continue }

@@ -1,4 +1,5 @@
 import Foundation
+import ETCore
 import ETTracking
 
 /// Reading and writing tracker result files in the layouts the reference toolkits use.
@@ -16,15 +17,7 @@ public enum ResultFiles {
     public static func writeAtomically(_ text: String, to path: String) throws {
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let tmp = "\(dir.isEmpty ? "." : dir)/.\((path as NSString).lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
-            throw EvaluationError("\(tmp): cannot write (is \(dir) writable?)")
-        }
-        guard rename(tmp, path) == 0 else {
-            let err = String(cString: strerror(errno))
-            unlink(tmp)
-            throw EvaluationError("\(path): cannot rename the finished temporary file into place: \(err)")
-        }
+        do { try AtomicFile.write(text, to: path) } catch { throw EvaluationError("\(error)") }
     }
 
     /// The text of a box file: one `x,y,w,h` per line, shortest round-trip decimals.
@@ -44,8 +37,13 @@ public enum ResultFiles {
     /// metrics can reject them with the frame number.
     /// - Throws: `DatasetError` with the path and line of a malformed row.
     public static func readBoxes(_ path: String) throws -> [Box4] {
+        try parseBoxes(AnnotationReader.readText(path), path: path)
+    }
+
+    /// `readBoxes` on text already in memory (`path` is used in error messages only).
+    public static func parseBoxes(_ text: String, path: String) throws -> [Box4] {
         var rows: [Box4] = []
-        for (i, line) in AnnotationReader.lines(try AnnotationReader.readText(path)).enumerated() {
+        for (i, line) in AnnotationReader.lines(text).enumerated() {
             let f = AnnotationReader.fields(line)
             guard f.count == 4 else { throw DatasetError(path: path, line: i + 1, "expected 4 numbers x,y,w,h, found \(f.count) field(s)") }
             var v = [Double](repeating: 0, count: 4)
@@ -60,8 +58,13 @@ public enum ResultFiles {
 
     /// Reads per-frame times (one number per line or separated by commas/tabs).
     public static func readTimes(_ path: String) throws -> [Double] {
+        try parseTimes(AnnotationReader.readText(path), path: path)
+    }
+
+    /// `readTimes` on text already in memory.
+    public static func parseTimes(_ text: String, path: String) throws -> [Double] {
         var out: [Double] = []
-        for (i, line) in AnnotationReader.lines(try AnnotationReader.readText(path)).enumerated() {
+        for (i, line) in AnnotationReader.lines(text).enumerated() {
             for f in AnnotationReader.fields(line) {
                 guard let d = AnnotationReader.number(f) else { throw DatasetError(path: path, line: i + 1, "'\(f)' is not a number") }
                 out.append(d)

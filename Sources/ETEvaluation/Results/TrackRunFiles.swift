@@ -41,6 +41,8 @@ public struct TrackRunManifest: Codable, Sendable, Equatable {
     public enum Status: String, Codable, Sendable {
         /// The run is writing (or was killed while writing); the frames so far are in the `.partial` files.
         case running
+        /// The run was renaming its files into place (killed then if it still says so).
+        case publishing
         /// Every frame of the source was tracked.
         case complete
         /// The run stopped early (`stop` says where and why); `--resume` continues it.
@@ -91,6 +93,11 @@ public struct TrackRunManifest: Codable, Sendable, Equatable {
 
     public static func read(_ path: String) throws -> TrackRunManifest {
         guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError(path: path, "cannot read the run manifest") }
+        return try decode(data, path: path)
+    }
+
+    /// Parses manifest bytes (`path` is used in error messages only).
+    public static func decode(_ data: Data, path: String) throws -> TrackRunManifest {
         do { return try JSONDecoder().decode(TrackRunManifest.self, from: data) } catch {
             throw DatasetError(path: path, "not a run manifest of etrack track (\(error))")
         }
@@ -194,14 +201,15 @@ public final class TrackRunWriter {
         if let markerScoreLine { try write(descriptors[2], markerScoreLine + "\n", paths.working(paths.scores)) }
         for fd in descriptors { fsync(fd); close(fd) }
         descriptors = []
+        manifest.status = .publishing
+        try manifest.write(paths.manifest)
         // Old files go first, so no reader ever pairs an old file with a new one.
         for file in paths.frameFiles where FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
-        for file in paths.frameFiles.prefix(3) {
+        for file in paths.frameFiles.prefix(stop == nil ? 3 : 4) {
             guard rename(paths.working(file), file) == 0 else {
                 throw EvaluationError("\(file): cannot rename the finished file into place: \(String(cString: strerror(errno)))")
             }
         }
-        if stop == nil { unlink(paths.working(paths.resume)) } else { rename(paths.working(paths.resume), paths.resume) }
         manifest.status = stop == nil ? .complete : .partial
         manifest.frames = frames
         manifest.stop = stop
@@ -209,6 +217,8 @@ public final class TrackRunWriter {
         manifest.pid = nil
         manifest.finished = ISO8601DateFormatter().string(from: Date())
         try manifest.write(paths.manifest)
+        // Last: until the manifest says complete, a resume can still count the frames from here.
+        if stop == nil { unlink(paths.working(paths.resume)) }
         return manifest
     }
 
@@ -222,34 +232,53 @@ public final class TrackRunWriter {
             throw EvaluationError("\(paths.manifest) not found: there is no run of etrack track to resume at \(paths.boxes)")
         }
         let manifest = try TrackRunManifest.read(paths.manifest)
-        let sources: [String]
         switch manifest.status {
         case .complete:
             throw EvaluationError("\(paths.manifest): the run is complete (\(manifest.frames) frames); nothing to resume (use --force to run it again)")
-        case .running:
+        case .running, .publishing:
             if let pid = manifest.pid, pid != getpid(), kill(pid, 0) == 0 {
                 throw EvaluationError("\(paths.manifest): process \(pid) is still writing this run; stop it first")
             }
-            sources = paths.frameFiles.map(paths.working)
-        case .partial:
-            sources = paths.frameFiles
+        case .partial: break
         }
         let fields: [(String, KeyPath<TrackRunManifest.Run, String>)] = [("model", \.model), ("source", \.source), ("initial box", \.initBox), ("options", \.options)]
         for (name, key) in fields where manifest.run[keyPath: key] != run[keyPath: key] {
             throw EvaluationError("\(paths.manifest): the run was made with \(name) '\(manifest.run[keyPath: key])', not '\(run[keyPath: key])'; resume it with the same arguments")
         }
-        var lines = try sources.map { path -> [String] in
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw EvaluationError("\(path): missing, so the run cannot be resumed (run it again with --force)")
-            }
+        func completeLines(_ path: String) -> [String]? {
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
             // Only complete lines: a kill can cut the last one.
             let text = String(decoding: data, as: UTF8.self)
             let complete = text.hasSuffix("\n") ? text : String(text[..<(text.lastIndex(of: "\n").map { text.index(after: $0) } ?? text.startIndex)])
             return complete.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         }
-        // The score file's marker line (a stopped frame has no box) is not a kept frame.
-        if let last = lines[2].last, last.hasSuffix(",failed") || last.hasSuffix(",interrupted") || last.contains(",failed,") || last.contains(",interrupted,") {
-            lines[2].removeLast()
+        func withoutMarker(_ lines: [String]) -> [String] {
+            // The score file's marker line (a stopped frame has no box) is not a kept frame.
+            guard let last = lines.last, last.hasSuffix(",failed") || last.hasSuffix(",interrupted") || last.contains(",failed,") || last.contains(",interrupted,") else { return lines }
+            return Array(lines.dropLast())
+        }
+        // Which copy of each file belongs to this run: the published one of a partial run; the
+        // working one while running (or the published partial one it continues, when longer);
+        // either while publishing (a file is in one place or the other). Always prefixes of one run.
+        var sources: [String] = []
+        var lines: [[String]] = []
+        for file in paths.frameFiles {
+            var candidates: [String]
+            switch manifest.status {
+            case .partial: candidates = [file]
+            case .publishing: candidates = [paths.working(file), file]
+            default: candidates = manifest.resumedAt.isEmpty ? [paths.working(file)] : [paths.working(file), file]
+            }
+            var best: (String, [String])?
+            for c in candidates {
+                guard let l = completeLines(c).map(withoutMarker) else { continue }
+                if best == nil || l.count > best!.1.count { best = (c, l) }
+            }
+            if best == nil && manifest.status == .partial {
+                throw EvaluationError("\(file): missing, so the run cannot be resumed (run it again with --force)")
+            }
+            sources.append(best?.0 ?? paths.working(file))
+            lines.append(best?.1 ?? [])
         }
         let kept = lines.map(\.count).min() ?? 0
         lines = lines.map { Array($0.prefix(kept)) }

@@ -55,10 +55,8 @@ extension SafeTensors {
         do { bytes = try serialized() } catch let e as WeightsError {
             throw WeightsError(e.message.replacingOccurrences(of: "\(source): ", with: "\(path): "))
         }
-        do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw WeightsError("\(path): cannot write the weights file (\((error as NSError).localizedDescription))")
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            throw WeightsError("\(path): cannot write the weights file (\(error))")
         }
     }
 

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 
 /// Tensors in files that say their own type and shape: NumPy `.npy` and ONNX `TensorProto`
@@ -55,7 +56,7 @@ public enum TensorFile {
             }
             bytes = f.flatMap { v -> [UInt8] in let b = v.bitPattern; return [UInt8(b & 255), UInt8(b >> 8 & 255), UInt8(b >> 16 & 255), UInt8(b >> 24)] }
         }
-        try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try AtomicFile.write(bytes, to: path)
     }
 
     // MARK: element types

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 
 /// Encoding of a model definition to the protobuf bytes of an `.onnx` file.
@@ -48,11 +49,8 @@ extension ONNXModelDefinition {
     public func write(to path: String) throws {
         let bytes: [UInt8]
         do { bytes = try serialized() } catch let e as ONNXError { throw ONNXError("\(path): \(e.message)") }
-        let url = URL(fileURLWithPath: path)
-        do {
-            try Data(bytes).write(to: url, options: .atomic)
-        } catch {
-            throw ONNXError("\(path): cannot write the ONNX file (\(error.localizedDescription))")
+        do { try AtomicFile.write(bytes, to: path) } catch {
+            throw ONNXError("\(path): cannot write the ONNX file (\(error))")
         }
     }
 

@@ -101,7 +101,7 @@ struct Export: ParsableCommand {
         try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
         for (i, v) in maps.enumerated() {
             let path = (outputs as NSString).appendingPathComponent("output\(i + 1).f32")
-            try v.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: path)) }
+            try v.withUnsafeBytes { try AtomicFile.write(Array($0.bindMemory(to: UInt8.self)), to: path) }
         }
     }
 }
