@@ -11,10 +11,10 @@ public enum AtomicFile {
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path, name = url.lastPathComponent
+        let name = path.pathLastComponent
+        let dir = path.pathDeletingLastComponent.isEmpty ? "." : path.pathDeletingLastComponent
         removeStaleTemporaries(of: name, in: dir)
-        let tmp = (dir as NSString).appendingPathComponent(".\(name).partial-\(getpid())")
+        let tmp = (dir).pathAppending(".\(name).partial-\(getpid())")
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw WriteError(description: "\(path): cannot write (\(String(cString: strerror(errno))); is \(dir) writable?)") }
         var offset = 0
@@ -44,7 +44,7 @@ public enum AtomicFile {
         let prefix = ".\(name).partial-"
         for file in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where file.hasPrefix(prefix) {
             guard let pid = Int32(file.dropFirst(prefix.count)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            unlink((dir as NSString).appendingPathComponent(file))
+            unlink((dir).pathAppending(file))
         }
     }
 }

@@ -86,7 +86,10 @@ enum GEMMDriver {
                 let lo = min(total, tiles * t / threads * unit)
                 let hi = t == threads - 1 ? total : min(total, tiles * (t + 1) / threads * unit)
                 if hi <= lo { return }
-                withUnsafeMutablePointer(to: &ep) { e in
+                // Each thread its own epilogue: `blocked` moves its bias pointer to the tile it
+                // computes, so a shared one raced (ThreadSanitizer, scripts/hardening/tsan.sh).
+                var own = ep
+                withUnsafeMutablePointer(to: &own) { e in
                     if alongN {
                         blocked(i0: 0, i1: m, j0: lo, j1: hi, k: k, a: a, b: b, c: c, ldc: ldc,
                                 accumulate: accumulate, ep: e)

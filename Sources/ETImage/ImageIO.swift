@@ -11,6 +11,17 @@ import Foundation
 /// and 16-bit PNGs are converted, and an alpha channel is dropped (as `cv2.imread` does with
 /// `IMREAD_COLOR`).
 public enum ImageIO {
+    /// The largest frame decoded: 2^27 pixels (e.g. 16384 x 8192, 400 MB as RGB). A damaged
+    /// header can claim 65535 x 65535; without the cap that is a 13 GB allocation before the
+    /// decoder finds the data missing.
+    public static let maxPixels = 1 << 27
+
+    static func checkDecodedSize(_ width: Int, _ height: Int, name: String) throws {
+        guard width <= 1 << 16, height <= 1 << 16, width * height <= maxPixels else {
+            throw ImageError.decodeFailed(file: name, reason: "the header claims \(width)x\(height) pixels, more than the \(maxPixels) a frame may have (damaged file?)")
+        }
+    }
+
     /// The container formats ``ImageIO`` reads and writes.
     public enum Format: Sendable, Equatable {
         case jpeg

@@ -22,6 +22,7 @@ enum JPEGCodec {
             guard width > 0, height > 0 else {
                 throw ImageError.decodeFailed(file: name, reason: "invalid size \(width)x\(height)")
             }
+            try ImageIO.checkDecodedSize(Int(width), Int(height), name: name)
             var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
             let status = pixels.withUnsafeMutableBufferPointer { dst in
                 tjDecompress2(handle, src.baseAddress, UInt(src.count), dst.baseAddress,

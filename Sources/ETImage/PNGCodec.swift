@@ -33,9 +33,10 @@ enum PNGCodec {
         let channels = hasAlpha ? 4 : 3
         image.format = hasAlpha ? formatRGBA : formatRGB
         let width = Int(image.width), height = Int(image.height)
-        guard width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
-            throw ImageError.decodeFailed(file: name, reason: "unsupported size \(width)x\(height)")
+        guard width > 0, height > 0 else {
+            throw ImageError.decodeFailed(file: name, reason: "invalid size \(width)x\(height)")
         }
+        try ImageIO.checkDecodedSize(width, height, name: name)
         var buffer = [UInt8](repeating: 0, count: width * height * channels)
         let finished = data.withUnsafeBytes { _ in
             // The memory reader keeps pointing into `data`, which stays alive for this call.

@@ -87,7 +87,7 @@ public enum TrackerLoader {
         } else {
             model = try RandomWeights.model(try ModelRegistry.configuration(named: reference), seed: 0)
         }
-        let name = (reference as NSString).lastPathComponent.replacingOccurrences(of: "/", with: "_")
+        let name = (reference).pathLastComponent.replacingOccurrences(of: "/", with: "_")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-\(getpid())-\(name).onnx").path
         try ModelExporter.write(model, to: path)
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 import ETTracking
 
@@ -85,12 +86,12 @@ public enum FolderDataset {
         guard frames.count >= 3 else { return nil }
         var prefix: Substring?, numbers: [Int] = [], width = 0, ext = ""
         for path in frames {
-            let file = (path as NSString).lastPathComponent
-            let base = (file as NSString).deletingPathExtension
+            let file = (path).pathLastComponent
+            let base = (file).pathDeletingExtension
             let digits = base.reversed().prefix(while: { $0.isASCII && $0.isNumber })
             guard !digits.isEmpty, digits.count <= 18, let n = Int(String(digits.reversed())) else { return nil }
             let p = base.dropLast(digits.count)
-            if prefix == nil { prefix = p; width = digits.count; ext = (file as NSString).pathExtension } else if prefix != p { return nil }
+            if prefix == nil { prefix = p; width = digits.count; ext = (file).pathExtensionName } else if prefix != p { return nil }
             numbers.append(n)
         }
         numbers.sort()

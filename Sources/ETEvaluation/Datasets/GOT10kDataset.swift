@@ -31,7 +31,7 @@ public enum GOT10kDataset {
             throw DatasetError(path: gtPath, "\(gt.count) box line(s) but \(frames.count) frame(s)")
         }
         guard gt.first != nil, gt[0] != nil else { throw DatasetError(path: gtPath, line: 1, "the first frame must have a box") }
-        var s = TrackingSequence(name: (dir as NSString).lastPathComponent, framePaths: frames, groundTruth: gt)
+        var s = TrackingSequence(name: (dir).pathLastComponent, framePaths: frames, groundTruth: gt)
         let coverPath = DatasetFiles.join(dir, "cover.label"), absencePath = DatasetFiles.join(dir, "absence.label")
         if DatasetFiles.isFile(coverPath) {
             let c = try AnnotationReader.readIntegers(coverPath)
@@ -64,4 +64,5 @@ public enum GOT10kDataset {
     }
 }
 
+import ETCore
 import Foundation

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 
 /// LaSOT and LaSOT_ext (Fan et al., "LaSOT: A High-quality Benchmark for Large-scale Single Object
@@ -39,7 +40,7 @@ public enum LaSOTDataset {
                 }
             }
             if found.isEmpty { throw DatasetError(path: root, "no LaSOT sequences (<class>/<class>-<n>/img/) found") }
-            dirs = found.sorted { DatasetFiles.naturalLess(($0 as NSString).lastPathComponent, ($1 as NSString).lastPathComponent) }
+            dirs = found.sorted { DatasetFiles.naturalLess(($0).pathLastComponent, ($1).pathLastComponent) }
         }
         return try dirs.map { try loadSequence(at: $0, root: root) }
     }

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 
 /// UAV123 and UAV123@10fps (Mueller, Smith, Ghanem, "A Benchmark and Simulator for UAV Tracking",
@@ -88,9 +89,9 @@ public enum UAV123Dataset {
                 guard let d = v as? [String: Any], let imgs = d["img_names"] as? [String], let first = imgs.first, let last = imgs.last else {
                     throw DatasetError(path: j, "entry '\(name)' has no img_names")
                 }
-                func frameNumber(_ p: String) -> Int? { Int(((p as NSString).lastPathComponent as NSString).deletingPathExtension) }
+                func frameNumber(_ p: String) -> Int? { Int(((p).pathLastComponent).pathDeletingExtension) }
                 guard let s = frameNumber(first), let e = frameNumber(last) else { throw DatasetError(path: j, "entry '\(name)': unreadable frame names") }
-                let video = (first as NSString).deletingLastPathComponent.split(separator: "/").last.map(String.init) ?? name
+                let video = (first).pathDeletingLastComponent.split(separator: "/").last.map(String.init) ?? name
                 table[name] = Entry(name: name, video: video, startFrame: s, endFrame: e)
             }
         }

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 import ETImage
 
@@ -18,23 +19,25 @@ public enum PlotFiles {
         let rsvg = png ? findExecutable("rsvg-convert") : nil
         if png && rsvg == nil { warn("rsvg-convert not found (apt-get install librsvg2-bin): PNG plots use the built-in bitmap font") }
         for (name, plot) in plots where !plot.series.isEmpty {
-            let svgPath = DatasetFiles.join(dir, name + ".svg")
-            try ResultFiles.writeAtomically(plot.svg(), to: svgPath)
-            written.append(svgPath)
-            guard png else { continue }
-            let pngPath = DatasetFiles.join(dir, name + ".png")
-            if let rsvg, run(rsvg, ["-f", "png", "-b", "white", "-o", pngPath, svgPath]) {
-                written.append(pngPath)
-            } else {
-                let data = try ImageIO.encode(PlotRaster.render(plot), format: .png, name: pngPath)
-                let tmp = pngPath + ".tmp-\(getpid())"
-                guard FileManager.default.createFile(atPath: tmp, contents: data), rename(tmp, pngPath) == 0 else {
-                    throw EvaluationError("\(pngPath): cannot write")
-                }
-                written.append(pngPath)
-            }
+            written += try write(plot, svg: DatasetFiles.join(dir, name + ".svg"), png: png, rsvg: rsvg)
         }
         return written
+    }
+
+    /// Writes one plot as `svg` and, with `png`, beside it as `.png`.
+    @discardableResult
+    public static func write(_ plot: LinePlot, svg svgPath: String, png: Bool = true) throws -> [String] {
+        try write(plot, svg: svgPath, png: png, rsvg: png ? findExecutable("rsvg-convert") : nil)
+    }
+
+    static func write(_ plot: LinePlot, svg svgPath: String, png: Bool, rsvg: String?) throws -> [String] {
+        try ResultFiles.writeAtomically(plot.svg(), to: svgPath)
+        guard png else { return [svgPath] }
+        let pngPath = svgPath.pathDeletingExtension + ".png"
+        if let rsvg, run(rsvg, ["-f", "png", "-b", "white", "-o", pngPath, svgPath]) { return [svgPath, pngPath] }
+        let data = try ImageIO.encode(PlotRaster.render(plot), format: .png, name: pngPath)
+        do { try AtomicFile.write([UInt8](data), to: pngPath) } catch { throw EvaluationError("\(error)") }
+        return [svgPath, pngPath]
     }
 
     static func findExecutable(_ name: String) -> String? {

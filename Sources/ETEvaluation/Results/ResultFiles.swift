@@ -15,7 +15,7 @@ public enum ResultFiles {
     /// A reader (or a resumed run) sees either no file or the whole file, never half of one.
     /// - Throws: `EvaluationError` naming the path when the folder is not writable.
     public static func writeAtomically(_ text: String, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = (path).pathDeletingLastComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         do { try AtomicFile.write(text, to: path) } catch { throw EvaluationError("\(error)") }
     }

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 
 /// The files of one `etrack track` run, named after its box file `out.txt`:
@@ -20,7 +21,7 @@ public struct TrackRunPaths: Sendable, Equatable {
     public let boxes: String
     public init(boxes: String) { self.boxes = boxes }
 
-    public var stem: String { (boxes as NSString).deletingPathExtension }
+    public var stem: String { (boxes).pathDeletingExtension }
     public var times: String { stem + "_time.txt" }
     public var scores: String { stem + "_score.txt" }
     public var manifest: String { stem + "_run.json" }
@@ -31,7 +32,7 @@ public struct TrackRunPaths: Sendable, Equatable {
     public var all: [String] { frameFiles + [manifest] + frameFiles.map(working) }
     public func working(_ path: String) -> String { path + ".partial" }
     public var folder: String {
-        let d = (boxes as NSString).deletingLastPathComponent
+        let d = (boxes).pathDeletingLastComponent
         return d.isEmpty ? "." : d
     }
 }
@@ -170,7 +171,7 @@ public final class TrackRunWriter {
             }
             FileHandle.standardError.write(Data("created the output folder \(folder)\n".utf8))
         }
-        let probe = (folder as NSString).appendingPathComponent(".etrack-write-check-\(getpid())")
+        let probe = (folder).pathAppending(".etrack-write-check-\(getpid())")
         guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
             throw EvaluationError("cannot write in the output folder \(folder) (read-only or no permission); nothing was tracked")
         }

@@ -106,10 +106,12 @@ public final class OPERunner: @unchecked Sendable {
             guard let progress else { return }
             lock.lock(); defer { lock.unlock() }
             let elapsed = Date().timeIntervalSince(start)
-            let fps = elapsed > 0 ? Double(state.framesRun) / elapsed : 0
-            let left = state.framesTotal - state.framesDone
-            progress(Progress(sequencesDone: state.sequencesDone, sequencesTotal: total,
-                              framesDone: state.framesDone, framesTotal: state.framesTotal,
+            // The counters under the state's own lock: workers update them as they go.
+            let counts = state.snapshot()
+            let fps = elapsed > 0 ? Double(counts.framesRun) / elapsed : 0
+            let left = state.framesTotal - counts.framesDone
+            progress(Progress(sequencesDone: counts.sequencesDone, sequencesTotal: total,
+                              framesDone: counts.framesDone, framesTotal: state.framesTotal,
                               framesPerSecond: fps, etaSeconds: fps > 0 ? Double(left) / fps : nil, current: current))
         }
         let jobs = max(1, min(options.jobs, sequences.count))
@@ -203,6 +205,11 @@ final class RunState: @unchecked Sendable {
         guard nextIndex < counts.count else { return nil }
         nextIndex += 1
         return nextIndex - 1
+    }
+
+    func snapshot() -> (sequencesDone: Int, framesDone: Int, framesRun: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (sequencesDone, framesDone, framesRun)
     }
 
     func addFrames(_ n: Int) { lock.lock(); framesDone += n; framesRun += n; lock.unlock() }

@@ -1,3 +1,4 @@
+import ETCore
 import Foundation
 
 /// One tracker to score: a display name and one results folder per run (several runs of a
@@ -15,7 +16,7 @@ public struct TrackerResults: Equatable, Sendable {
             guard !name.isEmpty, !dir.isEmpty else { throw EvaluationError("--results '\(text)': expected NAME=DIR") }
             self.init(name: name, runDirs: [dir])
         } else {
-            self.init(name: (text as NSString).lastPathComponent, runDirs: [text])
+            self.init(name: (text).pathLastComponent, runDirs: [text])
         }
     }
 

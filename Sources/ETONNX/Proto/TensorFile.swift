@@ -25,7 +25,7 @@ public enum TensorFile {
 
     /// Reads tensor bytes in the format `name`'s extension says; `name` is used in errors.
     public static func read(bytes data: [UInt8], name path: String, shape: [Int]? = nil) throws -> Loaded {
-        let ext = (path as NSString).pathExtension.lowercased()
+        let ext = (path).pathExtensionName.lowercased()
         do {
             switch ext {
             case "npy": return try readNPY(data)

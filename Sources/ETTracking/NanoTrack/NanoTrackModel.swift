@@ -29,8 +29,8 @@ public final class NanoTrackModel: @unchecked Sendable {
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw TrackingError("model directory '\(directory)' does not exist")
         }
-        let bb = (directory as NSString).appendingPathComponent("backbone.onnx")
-        let hd = (directory as NSString).appendingPathComponent("head.onnx")
+        let bb = (directory).pathAppending("backbone.onnx")
+        let hd = (directory).pathAppending("head.onnx")
         for f in [bb, hd] where !FileManager.default.fileExists(atPath: f) {
             throw TrackingError("'\(directory)' is not a NanoTrack model: \(f) is missing (expected backbone.onnx and head.onnx)")
         }

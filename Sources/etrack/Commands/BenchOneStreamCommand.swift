@@ -72,8 +72,8 @@ struct BenchOneStream: ParsableCommand {
 
         var files: [(label: String, path: String)] = []
         for m in models {
-            if m.lowercased().hasSuffix(".onnx") { files.append(((m as NSString).lastPathComponent, m)); continue }
-            let path = (dir as NSString).appendingPathComponent("\(m).onnx")
+            if m.lowercased().hasSuffix(".onnx") { files.append(((m).pathLastComponent, m)); continue }
+            let path = (dir).pathAppending("\(m).onnx")
             if !FileManager.default.fileExists(atPath: path) {
                 try ModelExporter.write(try RandomWeights.model(try ModelRegistry.configuration(named: m), seed: 0), to: path)
             }

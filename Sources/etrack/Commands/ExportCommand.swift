@@ -80,7 +80,7 @@ struct Export: ParsableCommand {
         let cfg = m.configuration
         guard cfg.head == .center else { throw ExportError("--forward-inputs supports the center head only") }
         func read(_ name: String) throws -> [Float] {
-            let path = (inputs as NSString).appendingPathComponent(name)
+            let path = (inputs).pathAppending(name)
             guard let d = FileManager.default.contents(atPath: path) else { throw ExportError("cannot read \(path)") }
             return d.withUnsafeBytes { raw in
                 (0..<d.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
@@ -100,7 +100,7 @@ struct Export: ParsableCommand {
         }
         try FileManager.default.createDirectory(atPath: outputs, withIntermediateDirectories: true)
         for (i, v) in maps.enumerated() {
-            let path = (outputs as NSString).appendingPathComponent("output\(i + 1).f32")
+            let path = (outputs).pathAppending("output\(i + 1).f32")
             try v.withUnsafeBytes { try AtomicFile.write(Array($0.bindMemory(to: UInt8.self)), to: path) }
         }
     }

@@ -90,12 +90,12 @@ struct ONNXRun: ParsableCommand {
             }
             let file = o.name.replacingOccurrences(of: "/", with: "_") + "." + fmt.rawValue
             try TensorFile.write(value, as: type, format: fmt,
-                                 to: (outputDir as NSString).appendingPathComponent(file))
+                                 to: (outputDir).pathAppending(file))
             outShapes[o.name] = ["shape": value.dims, "type": type.description, "file": file]
             lines.append("\(o.name) \(value.dims) \(type)")
         }
         let json = try JSONSerialization.data(withJSONObject: outShapes, options: [.sortedKeys, .prettyPrinted])
-        try json.write(to: URL(fileURLWithPath: (outputDir as NSString).appendingPathComponent("shapes.json")), options: .atomic)
+        try json.write(to: URL(fileURLWithPath: (outputDir).pathAppending("shapes.json")), options: .atomic)
         print(lines.joined(separator: "\n"))
     }
 

@@ -330,13 +330,13 @@ struct FrameRenderer {
 
     init(path: String, force: Bool) throws {
         self.path = path
-        let ext = (path as NSString).pathExtension.lowercased()
+        let ext = (path).pathExtensionName.lowercased()
         isVideo = ["mp4", "avi", "mkv", "mov"].contains(ext)
-        workingPath = isVideo ? (path as NSString).deletingPathExtension + ".partial." + (path as NSString).pathExtension : path
+        workingPath = isVideo ? (path).pathDeletingExtension + ".partial." + (path).pathExtensionName : path
         if FileManager.default.fileExists(atPath: path) && !force && (isVideo || !((try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty ?? true)) {
             throw ValidationError("\(path) exists; pass --force to overwrite it")
         }
-        let folder = isVideo ? (path as NSString).deletingLastPathComponent : path
+        let folder = isVideo ? (path).pathDeletingLastComponent : path
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
     }
 
@@ -350,7 +350,7 @@ struct FrameRenderer {
             if writer == nil { writer = try VideoWriter(path: workingPath, width: f.width, height: f.height, fps: 25) }
             try writer!.write(f)
         } else {
-            try ImageIO.write(f, to: (path as NSString).appendingPathComponent(String(format: "%08d.png", index + 1)))
+            try ImageIO.write(f, to: (path).pathAppending(String(format: "%08d.png", index + 1)))
         }
     }
 
