@@ -26,6 +26,19 @@ echo
 echo "== evaluation: a run killed with SIGKILL and resumed equals an uninterrupted run =="
 bash scripts/eval/kill_resume_check.sh .build/release/etrack
 echo
+echo "== hardening: SIGKILL at random points of track, eval run and export (20 each); resumed results equal uninterrupted ones =="
+python3 scripts/hardening/kill_test.py --etrack .build/release/etrack --kills 20
+echo
+echo "== hardening: libFuzzer + AddressSanitizer over every reader of user bytes (short pass; Fuzz/README.md) =="
+bash scripts/hardening/fuzz.sh 20000
+echo
+echo "== hardening: ThreadSanitizer over eval run with several jobs and tracker thread pools =="
+bash scripts/hardening/tsan.sh ../shared 2>&1 | grep -v "^Fetch\|^Comput\|^Creat\|^Working"
+echo
+echo "== hardening: soak, 10k frames and 1000 re-initialisations per tracker kind, resident memory flat =="
+.build/release/etrack bench soak --models ../shared/models/nanotrack-v2,et-128-fgaf3-bn \
+  --sequence ../shared/data/sequences/OTB_Crossing --frames 10000 --cycles 1000 2>/dev/null
+echo
 echo "== evaluation: etrack eval score --protocol got10k vs the got10k toolkit's own report =="
 python3 scripts/eval/crosscheck_got10k.py .build/release/etrack | tail -1
 echo

@@ -1,7 +1,9 @@
 /// Path-name arithmetic on strings, as NSString's path methods do it, without NSString: on Linux,
 /// swift-corelibs-foundation's `NSString.lastPathComponent` and friends crash on a path holding
 /// "//" followed by a non-ASCII character (e.g. "out//vidéo.mp4"; found by the `arguments` fuzz
-/// target, Fuzz/README.md). Every path a user gives goes through these instead.
+/// target, Fuzz/README.md), and `deletingLastPathComponent` crashes on a bare name ("b"). Every
+/// path a user gives goes through these instead. Unlike NSString they keep a doubled slash inside
+/// a path as it is.
 extension StringProtocol {
     /// The path without trailing slashes ("/" stays "/").
     private var trimmedPath: Substring {

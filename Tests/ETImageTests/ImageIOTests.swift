@@ -118,6 +118,34 @@ final class ImageIOTests: XCTestCase {
         assertError("buffer-name") { _ = try ImageIO.decode(data: png.prefix(100), name: "buffer-name") }
     }
 
+    /// A header that claims a huge frame is refused before anything is allocated (it used to ask
+    /// for width·height·3 bytes first): PNG via its IHDR, JPEG via its SOF0 segment.
+    func testHeadersClaimingHugeFramesAreRefused() throws {
+        var rng = SplitMix64(seed: 3)
+        var png = [UInt8](try ImageIO.encode(randomImage(width: 8, height: 8, channels: 3, rng: &rng), format: .png))
+        // IHDR data starts at byte 16: width, height (big-endian), then the chunk's CRC at 29.
+        for (k, v) in [(16, 60000), (20, 60000)] { for b in 0..<4 { png[k + b] = UInt8((v >> (24 - 8 * b)) & 255) } }
+        let crc = crc32(png[12..<29])
+        for b in 0..<4 { png[29 + b] = UInt8((crc >> (24 - 8 * UInt32(b))) & 255) }
+        var jpeg = [UInt8](try ImageIO.encode(randomImage(width: 8, height: 8, channels: 3, rng: &rng), format: .jpeg))
+        let sof = (0..<jpeg.count - 1).first { jpeg[$0] == 0xFF && (jpeg[$0 + 1] == 0xC0 || jpeg[$0 + 1] == 0xC2) }!
+        for b in 0..<2 { jpeg[sof + 5 + b] = 0xEA; jpeg[sof + 7 + b] = 0xEA }  // 60138 x 60138
+        for (name, bytes) in [("huge.png", png), ("huge.jpg", jpeg)] {
+            XCTAssertThrowsError(try ImageIO.decode(data: Data(bytes), name: name), name) { error in
+                XCTAssertTrue("\(error)".contains("more than the \(ImageIO.maxPixels) a frame may have") && "\(error)".contains(name), "\(error)")
+            }
+        }
+    }
+
+    func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            c ^= UInt32(byte)
+            for _ in 0..<8 { c = c & 1 == 1 ? (c >> 1) ^ 0xEDB8_8320 : c >> 1 }
+        }
+        return ~c
+    }
+
     func testWriteErrors() {
         let img = Image(width: 4, height: 4, channels: 3)
         let bad = path("x.bmp")

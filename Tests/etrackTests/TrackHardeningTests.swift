@@ -228,4 +228,31 @@ final class TrackHardeningTests: XCTestCase {
             }
         }
     }
+
+    /// SIGINT during `eval run` stops between frames, keeps every finished sequence, exits 130, and
+    /// the same command then finishes the rest.
+    func testEvalRunInterruptKeepsFinishedSequences() throws {
+        let results = try temporaryDirectory() + "/res"
+        let args = ["eval", "run", "--tracker", "et-128-fgaf3-bn", "--dataset", "folder", "--root", TrackCommandTests.shared + "/data/sequences",
+                    "--sequences", "DAVIS_car-shadow,UAV123_10fps_wakeboard7,OTB_Crossing,VOT_bag", "--results", results, "--quiet"]
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TrackCommandTests.etrack)
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !FileManager.default.fileExists(atPath: results + "/DAVIS_car-shadow.txt") { Thread.sleep(forTimeInterval: 0.01) }
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 130, text)
+        XCTAssertTrue(text.contains("interrupted by SIGINT") && text.contains("run the same command again"), text)
+        XCTAssertEqual(try lines(results + "/DAVIS_car-shadow.txt").count, 40, "the finished sequence is kept whole")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: results + "/VOT_bag.txt"), "stopped before the last sequence")
+        let again = try etrack(args)
+        XCTAssertEqual(again.status, 0, again.output)
+        XCTAssertTrue(again.output.contains("skipped 1") || again.output.contains("skipped 2") || again.output.contains("skipped 3"), again.output)
+    }
 }

@@ -91,7 +91,8 @@ public enum FolderDataset {
             let digits = base.reversed().prefix(while: { $0.isASCII && $0.isNumber })
             guard !digits.isEmpty, digits.count <= 18, let n = Int(String(digits.reversed())) else { return nil }
             let p = base.dropLast(digits.count)
-            if prefix == nil { prefix = p; width = digits.count; ext = (file).pathExtensionName } else if prefix != p { return nil }
+            // One prefix and one extension: the numbering of one camera's frames.
+            if prefix == nil { prefix = p; width = digits.count; ext = (file).pathExtensionName } else if prefix != p || (file).pathExtensionName != ext { return nil }
             numbers.append(n)
         }
         numbers.sort()
