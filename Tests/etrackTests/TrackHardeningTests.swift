@@ -20,6 +20,11 @@ final class TrackHardeningTests: XCTestCase {
 
     /// Starts `etrack track`, waits until `out.txt.partial` holds `frames` lines, then sends `signal`.
     func runAndSignal(_ args: [String], out: String, afterFrames frames: Int, signal: Int32) throws -> (status: Int32, stderr: String) {
+        try runAndSignal(args, signal: signal) { ((try? self.lines(out + ".partial").count) ?? 0) >= frames }
+    }
+
+    /// Starts `etrack args`, waits (up to 60 s) until `ready()`, then sends `signal`.
+    func runAndSignal(_ args: [String], signal: Int32, when ready: () -> Bool) throws -> (status: Int32, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: TrackCommandTests.etrack)
         p.arguments = args
@@ -28,10 +33,7 @@ final class TrackHardeningTests: XCTestCase {
         p.standardOutput = FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, p.isRunning {
-            if let n = try? lines(out + ".partial").count, n >= frames { break }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        while Date() < deadline, p.isRunning, !ready() { Thread.sleep(forTimeInterval: 0.005) }
         kill(p.processIdentifier, signal)
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
@@ -235,19 +237,8 @@ final class TrackHardeningTests: XCTestCase {
         let results = try temporaryDirectory() + "/res"
         let args = ["eval", "run", "--tracker", "et-128-fgaf3-bn", "--dataset", "folder", "--root", TrackCommandTests.shared + "/data/sequences",
                     "--sequences", "DAVIS_car-shadow,UAV123_10fps_wakeboard7,OTB_Crossing,VOT_bag", "--results", results, "--quiet"]
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TrackCommandTests.etrack)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !FileManager.default.fileExists(atPath: results + "/DAVIS_car-shadow.txt") { Thread.sleep(forTimeInterval: 0.01) }
-        kill(p.processIdentifier, SIGINT)
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 130, text)
+        let (status, text) = try runAndSignal(args, signal: SIGINT) { FileManager.default.fileExists(atPath: results + "/DAVIS_car-shadow.txt") }
+        XCTAssertEqual(status, 130, text)
         XCTAssertTrue(text.contains("interrupted by SIGINT") && text.contains("run the same command again"), text)
         XCTAssertEqual(try lines(results + "/DAVIS_car-shadow.txt").count, 40, "the finished sequence is kept whole")
         XCTAssertFalse(FileManager.default.fileExists(atPath: results + "/VOT_bag.txt"), "stopped before the last sequence")

@@ -51,6 +51,15 @@ def run(cmd):
     return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def reference(cmd, what):
+    """Runs the uninterrupted reference; returns its duration (the range of kill delays)."""
+    start = time.time()
+    r = run(cmd)
+    if r.returncode != 0:
+        sys.exit("reference %s failed: %s" % (what, r.stderr))
+    return time.time() - start
+
+
 def kill_after(cmd, delay):
     """Starts cmd, SIGKILLs it after `delay` seconds; True when it was killed (not finished)."""
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -86,6 +95,14 @@ def user_files(folder, rng):
     return owned
 
 
+def new_trial(tally, work, name, trial, rng):
+    """A fresh folder for one trial, with files the user owns in it; returns (folder, owned)."""
+    tally.trials += 1
+    folder = os.path.join(work, "%s-%02d" % (name, trial))
+    os.makedirs(folder)
+    return folder, user_files(folder, rng)
+
+
 def check_owned(owned, tally, where):
     for path, d in owned.items():
         if not os.path.exists(path) or digest(path) != d:
@@ -100,18 +117,11 @@ def track_trials(args, rng, work):
     ref = os.path.join(work, "track-ref", "ref.txt")
     os.makedirs(os.path.dirname(ref))
     base = [args.etrack, "track", "--model", model, "--sequence", seq]
-    start = time.time()
-    r = run(base + ["--output", ref])
-    duration = time.time() - start
-    if r.returncode != 0:
-        sys.exit("reference track run failed: " + r.stderr)
+    duration = reference(base + ["--output", ref], "track run")
     ref_boxes, ref_scores = read(ref), read(ref[:-4] + "_score.txt")
     ref_lines = ref_boxes.decode().splitlines()
     for trial in range(args.kills):
-        t.trials += 1
-        folder = os.path.join(work, "track-%02d" % trial)
-        os.makedirs(folder)
-        owned = user_files(folder, rng)
+        folder, owned = new_trial(t, work, "track", trial, rng)
         out = os.path.join(folder, "run.txt")
         manifest = out[:-4] + "_run.json"
         resumed = False
@@ -165,17 +175,10 @@ def eval_trials(args, rng, work):
     base = [args.etrack, "eval", "run", "--tracker", model, "--dataset", "folder", "--root", data,
             "--sequences", seqs, "--jobs", "2", "--quiet"]
     ref = os.path.join(work, "eval-ref")
-    start = time.time()
-    r = run(base + ["--results", ref])
-    duration = time.time() - start
-    if r.returncode != 0:
-        sys.exit("reference eval run failed: " + r.stderr)
+    duration = reference(base + ["--results", ref], "eval run")
     ref_files = {n: read(os.path.join(ref, n)) for n in os.listdir(ref) if not n.endswith("_time.txt")}
     for trial in range(args.kills):
-        t.trials += 1
-        folder = os.path.join(work, "eval-%02d" % trial)
-        os.makedirs(folder)
-        owned = user_files(folder, rng)
+        folder, owned = new_trial(t, work, "eval", trial, rng)
         cmd = base + ["--results", folder]
         resumed = False
         for attempt in range(rng.randint(1, 3)):
@@ -211,17 +214,10 @@ def export_trials(args, rng, work):
     t = Tally("export")
     ref = os.path.join(work, "export-ref.onnx")
     base = [args.etrack, "export", "et-256-fgaf3", "--seed", "3"]
-    start = time.time()
-    r = run(base + ["--output", ref])
-    duration = time.time() - start
-    if r.returncode != 0:
-        sys.exit("reference export failed: " + r.stderr)
+    duration = reference(base + ["--output", ref], "export")
     ref_digest = digest(ref)
     for trial in range(args.kills):
-        t.trials += 1
-        folder = os.path.join(work, "export-%02d" % trial)
-        os.makedirs(folder)
-        owned = user_files(folder, rng)
+        folder, owned = new_trial(t, work, "export", trial, rng)
         out = os.path.join(folder, "model.onnx")
         # Half the trials overwrite an older export the user had (--force): it must survive a kill intact.
         old = None
