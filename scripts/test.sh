@@ -39,6 +39,9 @@ echo "== hardening: soak, 10k frames and 1000 re-initialisations per tracker kin
 .build/release/etrack bench soak --models ../shared/models/nanotrack-v2,et-128-fgaf3-bn \
   --sequence ../shared/data/sequences/OTB_Crossing --frames 10000 --cycles 1000 2>/dev/null
 echo
+echo "== hardening: lost-target honesty on sequences with absences (a measurement; docs/hardening.md) =="
+python3 scripts/hardening/lost_target.py --etrack .build/release/etrack
+echo
 echo "== evaluation: etrack eval score --protocol got10k vs the got10k toolkit's own report =="
 python3 scripts/eval/crosscheck_got10k.py .build/release/etrack | tail -1
 echo
