@@ -13,6 +13,9 @@ cd "$(dirname "$0")/../.."
 MERGE=0
 if [ "${1:-}" = "--merge" ]; then MERGE=1; shift; fi
 RUNS=${1:-100000}; shift || true
+# FUZZ_SEED fixes libFuzzer's random seed (scripts/test.sh uses 1, so a CI pass is repeatable);
+# unset, every run explores differently.
+SEED_FLAG=${FUZZ_SEED:+-seed=$FUZZ_SEED}
 TARGETS=("$@"); [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(onnx safetensors tensor image text arguments)
 # lld: the gold linker crashes on the sanitizer runtime here.
 ETRACK_FUZZ=1 swift build -c release --product etrack-fuzz --build-path .build-fuzz \
@@ -30,7 +33,7 @@ for t in "${TARGETS[@]}"; do
     rm -rf "Fuzz/corpus/$t"; mv "$tmp" "Fuzz/corpus/$t"; continue
   fi
   set +e
-  ETRACK_FUZZ_TARGET=$t "$BIN" "$scratch" "Fuzz/corpus/$t" -runs="$RUNS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+  ETRACK_FUZZ_TARGET=$t "$BIN" "$scratch" "Fuzz/corpus/$t" -runs="$RUNS" $SEED_FLAG -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
     -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1
   rc=$?
   set -e

@@ -689,6 +689,7 @@ struct PlanBuilder {
         case let .concat(axis):
             var ids: [Int] = [], shapes: [[Int]] = []
             for i in ins where !i.isEmpty { let (s, sh) = try tensor(i); ids.append(s); shapes.append(sh) }
+            guard !shapes.isEmpty else { throw ONNXError("Concat needs at least one input") }
             let ax = try ShapeMath.normalizeAxis(axis, rank: shapes[0].count)
             for sh in shapes where sh.count != shapes[0].count || (0..<sh.count).contains(where: { $0 != ax && sh[$0] != shapes[0][$0] }) {
                 throw ONNXError("shapes \(shapes) cannot be concatenated on axis \(axis)")

@@ -6,7 +6,9 @@ enum ShapeMath {
 
     static func normalizeAxis(_ axis: Int, rank: Int) throws -> Int {
         let a = axis < 0 ? axis + rank : axis
-        guard a >= 0 && a < max(rank, 1) else { throw Failure(message: "axis \(axis) is out of range for rank \(rank)") }
+        // Strict: callers index the shape with the result, so a scalar (rank 0) has no axis. The
+        // `onnx` fuzz target found Slice of a scalar reading shape[0].
+        guard a >= 0 && a < rank else { throw Failure(message: "axis \(axis) is out of range for rank \(rank)") }
         return a
     }
 
