@@ -18,7 +18,7 @@ let package = Package(
     name: "EfficientTrack",
     platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
-        .library(name: "EfficientTrack", targets: ["ETCore", "ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation"]),
+        .library(name: "EfficientTrack", targets: ["ETCore", "ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation", "ETTraining"]),
         .executable(name: "etrack", targets: ["etrack"]),
     ],
     dependencies: [
@@ -36,6 +36,7 @@ let package = Package(
         .target(name: "ETONNX", dependencies: ["ETCore", "ETNN"], swiftSettings: simdSwift),
         .target(name: "ETTracking", dependencies: ["ETCore", "ETImage", "ETNN", "ETONNX"], swiftSettings: simdSwift),
         .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage", "ETNN"], swiftSettings: simdSwift),
+        .target(name: "ETTraining", dependencies: ["ETCore", "ETNN"], swiftSettings: simdSwift),
         .executableTarget(name: "etrack", dependencies: [
             "ETCore", "ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,6 +47,9 @@ let package = Package(
         .testTarget(name: "ETONNXTests", dependencies: ["ETONNX", "ETNN"]),
         .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage", "ETNN", "ETONNX"]),
         .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation"]),
+        .testTarget(name: "ETTrainingTests", dependencies: ["ETTraining", "ETNN", "ETONNX", "ETTestSupport"]),
+        // Shared test helpers (seeded values, numerical gradients, tolerance compare).
+        .target(name: "ETTestSupport", dependencies: ["ETNN"], path: "Tests/ETTestSupport"),
         .testTarget(name: "etrackTests", dependencies: ["etrack", "ETONNX"]),
     ]
 )

@@ -80,95 +80,10 @@ public struct LayerSpec: Sendable, Equatable {
 ///   t ∈ {ctr, size, offset}; corner head (STARK names): t ∈ {tl, br}.
 /// Weights are PyTorch's layouts (Conv OIHW / OIK, Linear out×in), so checkpoints map 1:1.
 public enum ModelArchitecture {
-    /// The layers of `config`.
+    /// The layers of `config`, flattened from `NetworkDescription` in execution order.
     /// - Parameter countClassToken: whether the blocks see the cls token (true: what the forward
     ///   pass computes; false: the notes' VitTrack MAC convention, N = 320).
     public static func layers(of config: ModelConfiguration, countClassToken: Bool = true) -> [LayerSpec] {
-        var out: [LayerSpec] = []
-        let c = config.channels
-        func conv(_ stage: String, _ name: String, _ cin: Int, _ cout: Int, k: Int, s: Int = 1, p: Int = 0, g: Int = 1,
-                  bias: Bool, oneD: Bool = false, positions: Int, bn: (String, LayerSpec.BatchNormRole)? = nil) {
-            let spec = LayerSpec.Convolution(inChannels: cin, outChannels: cout, kernel: k, stride: s, padding: p,
-                                             groups: g, bias: bias, oneDimensional: oneD, positions: positions,
-                                             batchNorm: bn.map { (name: $0.0, role: $0.1) })
-            out.append(LayerSpec(stage: stage, name: name, kind: .convolution(spec)))
-        }
-
-        // Stem: z and x share weights, so positions add up.
-        switch config.stem {
-        case .linear16:
-            conv("stem", "patch_embed.proj", 3, c, k: 16, s: 16, bias: true,
-                 positions: config.templateTokens + config.searchTokens)
-        case .conv3x3, .conv2x2:
-            var cin = 3, zSide = config.templateSize, xSide = config.searchSize
-            for (i, w) in config.stemWidths.enumerated() {
-                zSide /= 2; xSide /= 2
-                let k = config.stem == .conv3x3 ? 3 : 2, p = config.stem == .conv3x3 ? 1 : 0
-                conv("stem", "patch_embed.\(i).conv", cin, w, k: k, s: 2, p: p, bias: false,
-                     positions: zSide * zSide + xSide * xSide, bn: ("patch_embed.\(i).bn", .unit))
-                cin = w
-            }
-        }
-
-        // Tokens.
-        switch config.tokenLayout {
-        case .templateSearch:
-            out.append(LayerSpec(stage: "tokens", name: "pos_z", kind: .table(shape: [1, config.templateTokens, c])))
-            out.append(LayerSpec(stage: "tokens", name: "pos_x", kind: .table(shape: [1, config.searchTokens, c])))
-        case .clsSearchTemplate:
-            out.append(LayerSpec(stage: "tokens", name: "cls_token", kind: .table(shape: [1, 1, c])))
-            out.append(LayerSpec(stage: "tokens", name: "pos_embed", kind: .table(shape: [1, config.tokens, c])))
-        }
-
-        // Blocks.
-        let n = countClassToken ? config.tokens : config.templateTokens + config.searchTokens
-        for b in 0..<config.depth {
-            let stage = "block.\(b)", p = "blocks.\(b)"
-            if config.block == .vit {
-                let hidden = config.ffnRatio * c
-                out.append(LayerSpec(stage: stage, name: "\(p).norm1", kind: .layerNorm(channels: c, rows: n)))
-                out.append(LayerSpec(stage: stage, name: "\(p).attn.qkv", kind: .linear(inFeatures: c, outFeatures: 3 * c, rows: n, bias: config.qkvBias)))
-                out.append(LayerSpec(stage: stage, name: "\(p).attn", kind: .attention(heads: config.heads, qkDim: config.headDim, valueDim: config.headDim, tokens: n)))
-                out.append(LayerSpec(stage: stage, name: "\(p).attn.proj", kind: .linear(inFeatures: c, outFeatures: c, rows: n, bias: true)))
-                out.append(LayerSpec(stage: stage, name: "\(p).norm2", kind: .layerNorm(channels: c, rows: n)))
-                out.append(LayerSpec(stage: stage, name: "\(p).mlp.fc1", kind: .linear(inFeatures: c, outFeatures: hidden, rows: n, bias: true)))
-                out.append(LayerSpec(stage: stage, name: "\(p).mlp.fc2", kind: .linear(inFeatures: hidden, outFeatures: c, rows: n, bias: true)))
-                continue
-            }
-            for (j, sub) in config.block.subLayers(ffnRatio: config.ffnRatio, sandwichFFNRatio: config.sandwichFFNRatio).enumerated() {
-                let q = "\(p).\(j)"
-                switch sub {
-                case let .ffn(r):
-                    conv(stage, "\(q).fc1.conv", c, r * c, k: 1, bias: false, oneD: true, positions: n, bn: ("\(q).fc1.bn", .unit))
-                    conv(stage, "\(q).fc2.conv", r * c, c, k: 1, bias: false, oneD: true, positions: n, bn: ("\(q).fc2.bn", .unit))
-                case .attention:
-                    if config.attentionNorm {
-                        out.append(LayerSpec(stage: stage, name: "\(q).norm", kind: .layerNorm(channels: c, rows: n)))
-                    }
-                    out.append(LayerSpec(stage: stage, name: "\(q).qkv", kind: .linear(inFeatures: c, outFeatures: 3 * c, rows: n, bias: false)))
-                    out.append(LayerSpec(stage: stage, name: "\(q).attn", kind: .attention(heads: config.heads, qkDim: config.headDim, valueDim: config.headDim, tokens: n)))
-                    out.append(LayerSpec(stage: stage, name: "\(q).proj", kind: .linear(inFeatures: c, outFeatures: c, rows: n, bias: true)))
-                case .groupedAttention:
-                    conv(stage, "\(q).qkv", c, config.groupedQKVChannels, k: 1, g: config.heads, bias: true, oneD: true, positions: n)
-                    out.append(LayerSpec(stage: stage, name: "\(q).attn", kind: .attention(heads: config.heads, qkDim: config.groupedKeyDim, valueDim: config.groupedValueDim, tokens: n)))
-                    conv(stage, "\(q).proj", config.heads * config.groupedValueDim, c, k: 1, bias: true, oneD: true, positions: n, bn: ("\(q).bn", .separate))
-                }
-            }
-        }
-        out.append(LayerSpec(stage: "norm", name: "norm", kind: .layerNorm(channels: c, rows: n)))
-
-        // Head.
-        let hw = config.searchTokens, w = config.headChannels
-        let towers: [(String, Int)] = config.head == .center ? [("ctr", 1), ("size", 2), ("offset", 2)] : [("tl", 1), ("br", 1)]
-        for (t, outputs) in towers {
-            var cin = c
-            for (l, width) in [w, w / 2, w / 4, w / 8].enumerated() {
-                conv("head", "box_head.conv\(l + 1)_\(t).0", cin, width, k: 3, p: 1, bias: true, positions: hw,
-                     bn: ("box_head.conv\(l + 1)_\(t).1", .separate))
-                cin = width
-            }
-            conv("head", "box_head.conv5_\(t)", cin, outputs, k: 1, bias: true, positions: hw)
-        }
-        return out
+        NetworkDescription(config, countClassToken: countClassToken).layers
     }
 }

@@ -49,18 +49,8 @@ public final class InferencePlan: @unchecked Sendable {
         }
         func ln(_ name: String) -> (weight: [Float], bias: [Float]) { (a("\(name).weight"), a("\(name).bias")) }
 
-        let layers = ModelArchitecture.layers(of: cfg)
-        var convs: [String: LayerSpec.Convolution] = [:]
-        for l in layers { if case let .convolution(cv) = l.kind { convs[l.name] = cv } }
-
-        // Stem.
-        if cfg.stem == .linear16 {
-            stem = Stem(stages: [conv2d(convs["patch_embed.proj"]!, "patch_embed.proj", activation: .identity)])
-        } else {
-            stem = Stem(stages: (0..<4).map { i in
-                conv2d(convs["patch_embed.\(i).conv"]!, "patch_embed.\(i).conv", activation: i < 3 ? .hardSwish : .identity)
-            })
-        }
+        let net = NetworkDescription(cfg)
+        stem = Stem(stages: net.stem.map { conv2d($0.convolution, $0.layer.name, activation: $0.hardSwish ? .hardSwish : .identity) })
 
         // Tokens.
         switch cfg.tokenLayout {
@@ -73,58 +63,53 @@ public final class InferencePlan: @unchecked Sendable {
         }
 
         // Blocks.
-        var subs: [SubLayer] = []
-        for b in 0..<cfg.depth {
-            let p = "blocks.\(b)"
-            if cfg.block == .vit {
-                let h = cfg.ffnRatio * c
-                subs.append(.attention(MultiHeadSelfAttention(
-                    channels: c, heads: cfg.heads, norm: ln("\(p).norm1"),
-                    qkv: linear("\(p).attn.qkv", c, 3 * c, bias: cfg.qkvBias),
-                    proj: linear("\(p).attn.proj", c, c, bias: true))))
-                subs.append(.feedForward(FeedForward(norm: ln("\(p).norm2"), fc1: linear("\(p).mlp.fc1", c, h, bias: true),
-                                                     fc2: linear("\(p).mlp.fc2", h, c, bias: true), activation: .gelu)))
-                continue
-            }
-            for (j, kind) in cfg.block.subLayers(ffnRatio: cfg.ffnRatio, sandwichFFNRatio: cfg.sandwichFFNRatio).enumerated() {
-                let q = "\(p).\(j)"
-                switch kind {
-                case let .ffn(r):
-                    subs.append(.feedForward(FeedForward(
-                        norm: nil, fc1: linear("\(q).fc1.conv", c, r * c, bias: false, bn: "\(q).fc1.bn"),
-                        fc2: linear("\(q).fc2.conv", r * c, c, bias: false, bn: "\(q).fc2.bn"), activation: .relu)))
-                case .attention:
-                    subs.append(.attention(MultiHeadSelfAttention(
-                        channels: c, heads: cfg.heads, norm: cfg.attentionNorm ? ln("\(q).norm") : nil,
-                        qkv: linear("\(q).qkv", c, 3 * c, bias: false), proj: linear("\(q).proj", c, c, bias: true))))
-                case .groupedAttention:
-                    let h = cfg.heads, kd = cfg.groupedKeyDim, vd = cfg.groupedValueDim, hd = 2 * kd + vd, cg = c / h
-                    let w = a("\(q).qkv.weight"), bias = a("\(q).qkv.bias")
-                    let qkv = (0..<h).map { g in
-                        Linear(inFeatures: cg, outFeatures: hd, weight: Array(w[g * hd * cg..<(g + 1) * hd * cg]),
-                               bias: Array(bias[g * hd..<(g + 1) * hd]))
-                    }
-                    subs.append(.groupedAttention(GroupedAttention(
-                        channels: c, heads: h, keyDim: kd, valueDim: vd, qkv: qkv,
-                        proj: linear("\(q).proj", h * vd, c, bias: true, bn: "\(q).bn"))))
+        subLayers = net.subLayers.map { sub in
+            let norm = sub.norm.map { ln($0.name) }
+            switch sub.kind {
+            case .attention:
+                let qkv = sub.layers[0], proj = sub.layers[2]
+                guard case let .linear(_, _, _, qkvBias) = qkv.kind else { preconditionFailure("qkv is linear") }
+                return .attention(MultiHeadSelfAttention(
+                    channels: c, heads: cfg.heads, norm: norm, qkv: linear(qkv.name, c, 3 * c, bias: qkvBias),
+                    proj: linear(proj.name, c, c, bias: true)))
+            case let .feedForward(gelu):
+                let fc1 = sub.layers[0], fc2 = sub.layers[1]
+                if gelu {
+                    guard case let .linear(_, hidden, _, _) = fc1.kind else { preconditionFailure("fc1 is linear") }
+                    return .feedForward(FeedForward(norm: norm, fc1: linear(fc1.name, c, hidden, bias: true),
+                                                    fc2: linear(fc2.name, hidden, c, bias: true), activation: .gelu))
                 }
+                let hidden = fc1.convolution.outChannels
+                return .feedForward(FeedForward(
+                    norm: norm, fc1: linear(fc1.name, c, hidden, bias: false, bn: fc1.convolution.batchNorm?.name),
+                    fc2: linear(fc2.name, hidden, c, bias: false, bn: fc2.convolution.batchNorm?.name), activation: .relu))
+            case .groupedAttention:
+                let h = cfg.heads, kd = cfg.groupedKeyDim, vd = cfg.groupedValueDim, hd = 2 * kd + vd, cg = c / h
+                let qkvName = sub.layers[0].name, proj = sub.layers[2]
+                let w = a("\(qkvName).weight"), bias = a("\(qkvName).bias")
+                let qkv = (0..<h).map { g in
+                    Linear(inFeatures: cg, outFeatures: hd, weight: Array(w[g * hd * cg..<(g + 1) * hd * cg]),
+                           bias: Array(bias[g * hd..<(g + 1) * hd]))
+                }
+                return .groupedAttention(GroupedAttention(
+                    channels: c, heads: h, keyDim: kd, valueDim: vd, qkv: qkv,
+                    proj: linear(proj.name, h * vd, c, bias: true, bn: proj.convolution.batchNorm?.name)))
             }
         }
-        subLayers = subs
-        finalNorm = ln("norm")
+        finalNorm = ln(net.finalNorm.name)
 
         // Head.
-        func tower(_ t: String) -> HeadTower {
-            HeadTower(convs: (1...4).map { l in conv2d(convs["box_head.conv\(l)_\(t).0"]!, "box_head.conv\(l)_\(t).0", activation: .relu) },
-                      final: conv2d(convs["box_head.conv5_\(t)"]!, "box_head.conv5_\(t)", activation: .identity))
+        let towers = net.towers.map { t in
+            HeadTower(convs: t.convolutions.map { conv2d($0.convolution, $0.name, activation: .relu) },
+                      final: conv2d(t.final.convolution, t.final.name, activation: .identity))
         }
         switch cfg.head {
         case .center:
-            centerHead = CenterHead(score: tower("ctr"), size: tower("size"), offset: tower("offset"))
+            centerHead = CenterHead(score: towers[0], size: towers[1], offset: towers[2])
             cornerHead = nil
         case .corner:
             centerHead = nil
-            cornerHead = CornerHead(topLeft: tower("tl"), bottomRight: tower("br"), stride: ModelConfiguration.patchSize)
+            cornerHead = CornerHead(topLeft: towers[0], bottomRight: towers[1], stride: ModelConfiguration.patchSize)
         }
     }
 
