@@ -18,7 +18,7 @@ let package = Package(
     name: "EfficientTrack",
     platforms: [.macOS(.v13), .iOS(.v16)],
     products: [
-        .library(name: "EfficientTrack", targets: ["ETCore", "ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation", "ETTraining"]),
+        .library(name: "EfficientTrack", targets: ["ETCore", "ETImage", "ETNN", "ETONNX", "ETData", "ETTracking", "ETEvaluation", "ETTraining"]),
         .executable(name: "etrack", targets: ["etrack"]),
     ],
     dependencies: [
@@ -34,29 +34,31 @@ let package = Package(
         .target(name: "ETImage", dependencies: ["ETCore", "CTurboJPEG", "CPNG"], swiftSettings: simdSwift),
         .target(name: "ETNN", dependencies: ["ETCore"], swiftSettings: simdSwift),
         .target(name: "ETONNX", dependencies: ["ETCore", "ETNN"], swiftSettings: simdSwift),
-        .target(name: "ETTracking", dependencies: ["ETCore", "ETImage", "ETNN", "ETONNX"], swiftSettings: simdSwift),
-        .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage", "ETNN"], swiftSettings: simdSwift),
-        .target(name: "ETTraining", dependencies: ["ETCore", "ETNN"], swiftSettings: simdSwift),
+        // Dataset readers and boxes, below both evaluation and training.
+        .target(name: "ETData", dependencies: ["ETCore"], swiftSettings: simdSwift),
+        .target(name: "ETTracking", dependencies: ["ETCore", "ETImage", "ETNN", "ETONNX", "ETData"], swiftSettings: simdSwift),
+        .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage", "ETNN", "ETData"], swiftSettings: simdSwift),
+        .target(name: "ETTraining", dependencies: ["ETCore", "ETNN", "ETImage", "ETData"], swiftSettings: simdSwift),
         .executableTarget(name: "etrack", dependencies: [
-            "ETCore", "ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation",
+            "ETCore", "ETImage", "ETNN", "ETONNX", "ETData", "ETTracking", "ETEvaluation", "ETTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: simdSwift),
         .testTarget(name: "ETCoreTests", dependencies: ["ETCore"]),
         .testTarget(name: "ETImageTests", dependencies: ["ETImage"]),
         .testTarget(name: "ETNNTests", dependencies: ["ETNN"]),
         .testTarget(name: "ETONNXTests", dependencies: ["ETONNX", "ETNN"]),
-        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage", "ETNN", "ETONNX"]),
-        .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation"]),
+        .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage", "ETNN", "ETONNX", "ETData"]),
+        .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation", "ETData"]),
         .testTarget(name: "ETTrainingTests", dependencies: ["ETTraining", "ETNN", "ETONNX", "ETTestSupport"]),
         // Shared test helpers (seeded values, numerical gradients, tolerance compare).
         .target(name: "ETTestSupport", dependencies: ["ETNN"], path: "Tests/ETTestSupport"),
-        .testTarget(name: "etrackTests", dependencies: ["etrack", "ETONNX"]),
+        .testTarget(name: "etrackTests", dependencies: ["etrack", "ETONNX", "ETData"]),
     ]
 )
 
 // The libFuzzer harness (Fuzz/README.md): only when ETRACK_FUZZ=1, so normal builds and CI's
 // `swift build` never need the sanitizer runtime. scripts/hardening/fuzz.sh builds it.
 if ProcessInfo.processInfo.environment["ETRACK_FUZZ"] == "1" {
-    package.targets.append(.executableTarget(name: "etrack-fuzz", dependencies: ["ETImage", "ETNN", "ETONNX", "ETTracking", "ETEvaluation"],
+    package.targets.append(.executableTarget(name: "etrack-fuzz", dependencies: ["ETImage", "ETNN", "ETONNX", "ETData", "ETTracking", "ETEvaluation"],
                                              path: "Fuzz/Sources/etrack-fuzz"))
 }

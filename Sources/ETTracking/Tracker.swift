@@ -1,3 +1,4 @@
+import ETData
 import ETImage
 
 /// How sure a tracker is that it still follows the target.

@@ -1,3 +1,4 @@
+import ETData
 /// Errors a tracker raises for input it cannot use. Messages say what was wrong and with what value.
 public struct TrackingError: Error, CustomStringConvertible, Equatable {
     public var message: String

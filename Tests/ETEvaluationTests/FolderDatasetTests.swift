@@ -1,3 +1,4 @@
+import ETData
 import XCTest
 @testable import ETEvaluation
 import ETTracking

@@ -1,3 +1,4 @@
+import ETData
 import Foundation
 import XCTest
 @testable import ETEvaluation

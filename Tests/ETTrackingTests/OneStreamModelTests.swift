@@ -1,3 +1,4 @@
+import ETData
 import ETImage
 @testable import ETTracking
 import Foundation

@@ -1,3 +1,4 @@
+import ETData
 import ETImage
 import ETTracking
 import Foundation

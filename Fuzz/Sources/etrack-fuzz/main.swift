@@ -1,6 +1,7 @@
 // libFuzzer entry point for every reader of user-given bytes (Fuzz/README.md). The target is
 // chosen by ETRACK_FUZZ_TARGET; each input must either parse or throw, never crash, hang or
 // exhaust memory. Built by scripts/hardening/fuzz.sh with -sanitize=fuzzer,address.
+import ETData
 import ETEvaluation
 import ETImage
 import ETNN

@@ -1,3 +1,4 @@
+import ETData
 import ETTracking
 
 /// Per-frame box measures exactly as the reference toolkits compute them (protocol doc §1, §5).

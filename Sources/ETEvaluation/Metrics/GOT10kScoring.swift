@@ -1,3 +1,4 @@
+import ETData
 /// The GOT-10k toolkit's evaluation (`got10k/experiments/got10k.py`, protocol doc §5).
 ///
 /// Frame 0 is excluded, frames with `cover == 0` (absent) are excluded, both boxes are clipped to

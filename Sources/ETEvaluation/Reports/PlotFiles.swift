@@ -1,3 +1,4 @@
+import ETData
 import ETCore
 import Foundation
 import ETImage

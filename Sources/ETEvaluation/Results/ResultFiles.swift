@@ -1,3 +1,4 @@
+import ETData
 import Foundation
 import ETCore
 import ETTracking

@@ -1,3 +1,4 @@
+import ETData
 import Foundation
 
 /// Imports other trackers' published raw results into our layout (`<to>/<seq>.txt`, comma

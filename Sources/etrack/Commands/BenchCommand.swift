@@ -1,3 +1,4 @@
+import ETData
 import ArgumentParser
 import ETCore
 import ETEvaluation

@@ -1,6 +1,5 @@
 import ETCore
 import Foundation
-import ETTracking
 
 /// How strictly a sequence's ground truth must match its frames.
 public enum GroundTruthPolicy: Sendable, Equatable {

@@ -1,5 +1,4 @@
 import Foundation
-import ETTracking
 
 /// Reads the small text files benchmarks ship: box lists, per-frame flags, name lists.
 ///
@@ -20,19 +19,19 @@ public enum AnnotationReader {
     }
 
     /// The lines of `text` without line terminators (`\n`, `\r\n` or `\r`), trailing blank lines dropped.
-    static func lines(_ text: String) -> [Substring] {
+    public static func lines(_ text: String) -> [Substring] {
         var out = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
         while let last = out.last, last.allSatisfy({ $0 == " " || $0 == "\t" }) { out.removeLast() }
         return out
     }
 
     /// Splits one line into fields at commas, tabs, semicolons or spaces (several in a row count once).
-    static func fields(_ line: Substring) -> [Substring] {
+    public static func fields(_ line: Substring) -> [Substring] {
         line.split(whereSeparator: { $0 == "," || $0 == "\t" || $0 == " " || $0 == ";" })
     }
 
     /// Parses a number the way numpy's `loadtxt` does (`nan`, `NaN`, `inf`, exponents).
-    static func number(_ field: Substring) -> Double? {
+    public static func number(_ field: Substring) -> Double? {
         let t = field.trimmingCharacters(in: .whitespaces)
         if let v = Double(t) { return v }
         switch t.lowercased() {
@@ -112,23 +111,23 @@ public enum AnnotationReader {
 }
 
 /// File-system helpers shared by the dataset readers.
-enum DatasetFiles {
-    static func isDirectory(_ path: String) -> Bool {
+public enum DatasetFiles {
+    public static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
     }
 
-    static func isFile(_ path: String) -> Bool {
+    public static func isFile(_ path: String) -> Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir.boolValue
     }
 
-    static func join(_ a: String, _ b: String) -> String {
+    public static func join(_ a: String, _ b: String) -> String {
         a.hasSuffix("/") ? a + b : a + "/" + b
     }
 
     /// Sub-folders of `dir` (not hidden), in natural name order.
-    static func subdirectories(_ dir: String) throws -> [String] {
+    public static func subdirectories(_ dir: String) throws -> [String] {
         guard isDirectory(dir) else { throw DatasetError(path: dir, "folder not found") }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { !$0.hasPrefix(".") && isDirectory(join(dir, $0)) }.sorted(by: naturalLess)
@@ -138,7 +137,7 @@ enum DatasetFiles {
 
     /// Image files directly inside `dir`, in natural name order (`2.jpg` before `10.jpg`;
     /// zero-padded names keep their plain lexicographic order).
-    static func frames(in dir: String) throws -> [String] {
+    public static func frames(in dir: String) throws -> [String] {
         guard isDirectory(dir) else { throw DatasetError(path: dir, "frame folder not found") }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
         return names.filter { name in
@@ -148,7 +147,7 @@ enum DatasetFiles {
     }
 
     /// Natural order: digit runs compare as numbers, everything else byte-wise.
-    static func naturalLess(_ a: String, _ b: String) -> Bool {
+    public static func naturalLess(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         var i = 0, j = 0
         func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }

@@ -1,4 +1,3 @@
-import ETTracking
 
 /// One annotated video of a single-object benchmark: its frames, one ground-truth box per frame
 /// and the per-frame flags the reference toolkits use to decide which frames are scored.
