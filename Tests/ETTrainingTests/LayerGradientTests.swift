@@ -104,7 +104,8 @@ final class LayerGradientTests: XCTestCase {
     func testBatchNormRunningStatisticsFollowPyTorch() {
         // PyTorch: running = 0.9·running + 0.1·batch, variance unbiased (n/(n−1)).
         let l = BatchNormLayer(channels: 1, weight: 0, bias: 1, runningMean: 2, runningVar: 3)
-        var p: [Double] = [1, 0, 0, 1], x: [Double] = [1, 2, 3, 6], out = [Double](repeating: 0, count: 4)
+        var p: [Double] = [1, 0, 0, 1], out = [Double](repeating: 0, count: 4)
+        let x: [Double] = [1, 2, 3, 6]
         var cache = BatchNormLayer.Cache<Double>()
         out.withUnsafeMutableBufferPointer { o in
             p.withUnsafeMutableBufferPointer { pp in
@@ -115,7 +116,6 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(p[2], 0.1 * 3, accuracy: 1e-12)
         XCTAssertEqual(p[3], 0.9 + 0.1 * 14.0 / 3, accuracy: 1e-12)   // var [1,2,3,6] unbiased = 14/3
         XCTAssertEqual(out[0], (1 - 3) / (3.5 + 1e-5).squareRoot(), accuracy: 1e-12)
-        x[0] = 0
     }
 
     func testLayerNorm() {

@@ -174,6 +174,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
 
     final class Buffers {
         let values = Arena<T>(), gradients = Arena<T>()
+        /// Holds the one-float buffer unused optional slots point at until `prepare` fills them.
+        let placeholders = Arena<T>()
         var template: MP<T>, search: MP<T>
         var zStem = StemBuffers(), xStem = StemBuffers()
         var zCaches: [BatchNormLayer.Cache<T>] = [], xCaches: [BatchNormLayer.Cache<T>] = []
@@ -187,7 +189,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
         // Gradients of the activations (same shapes).
         var dStream: MP<T>, dBranch: MP<T>, dHidden: MP<T>, dHidden2: MP<T>, dQKV: MP<T>, dNormed: MP<T>
         var dFeatures: MP<T>, dTower: [MP<T>], dStem: [MP<T>]
-        init(placeholder p: MP<T>) {
+        init() {
+            let p = placeholders.alloc(1)
             template = p; search = p; stream = p; normed = p; normMean = p; normRstd = p; features = p; scratch = p
             dStream = p; dBranch = p; dHidden = p; dHidden2 = p; dQKV = p; dNormed = p; dFeatures = p; dTower = []; dStem = []
         }
@@ -197,8 +200,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
     func prepare(batch b: Int) -> Buffers {
         if let buffers, batch == b { return buffers }
         let cfg = configuration, c = cfg.channels, n = cfg.tokens, m = cfg.searchTokens
-        let placeholder = Arena<T>()
-        let bufs = Buffers(placeholder: placeholder.alloc(1))
+        let bufs = Buffers()
         let v = bufs.values, g = bufs.gradients
         bufs.template = v.alloc(b * 3 * cfg.templateSize * cfg.templateSize)
         bufs.search = v.alloc(b * 3 * cfg.searchSize * cfg.searchSize)
@@ -224,7 +226,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
         bufs.dStem = [g.alloc(widest), g.alloc(widest)]
         var hidden = c, qkvWidth = 3 * c
         for s in subLayers {
-            var sb = SubBuffers(input: v.alloc(b * n * c), a: placeholder.alloc(1))
+            var sb = SubBuffers(input: v.alloc(b * n * c), a: bufs.placeholders.alloc(1))
             switch s {
             case let .attention(norm, _, att, _):
                 if norm != nil { sb.normed = v.alloc(b * n * c); sb.mean = v.alloc(b * n); sb.rstd = v.alloc(b * n) }
@@ -275,13 +277,10 @@ public final class TrainingNetwork<T: TrainingScalar> {
         bufs.dQKV = g.alloc(b * n * qkvWidth); bufs.dNormed = g.alloc(b * n * c)
         bufs.dFeatures = g.alloc(b * c * m)
         bufs.dTower = [g.alloc(b * towerWidest * m), g.alloc(b * towerWidest * m)]
-        withExtendedLifetime(placeholder) {}
-        placeholderArena = placeholder
         buffers = bufs
         batch = b
         return bufs
     }
-    private var placeholderArena: Arena<T>?
 
     // MARK: Forward
 
@@ -376,7 +375,6 @@ public final class TrainingNetwork<T: TrainingScalar> {
                 for j in 0..<rows * c { next[j] = x[j] + branch[j] }
             }
         }
-        if subLayers.isEmpty { /* stream0 is already bufs.stream */ }
 
         // Final LayerNorm, search tokens → C×S×S features (scaled by ⟨x_p, cls⟩ in corner mode with a cls token).
         finalNorm.forward(out: bufs.normed, mean: bufs.normMean, rstd: bufs.normRstd, inp: bufs.stream, params: params, rows: rows)
@@ -463,16 +461,16 @@ public final class TrainingNetwork<T: TrainingScalar> {
         // Head outputs → gradients of the towers' final maps.
         var dMaps: [[T]] = []
         if cfg.head == .center {
-            func dSigmoid(_ d: [T], _ y: [T], _ logits: MP<T>) -> [T] {
-                (0..<y.count).map { i in
+            func dSigmoid(_ d: [T], _ logits: MP<T>, count: Int) -> [T] {
+                (0..<count).map { i in
                     guard !d.isEmpty else { return 0 }
                     let s = 1 / (1 + T.exp(-logits[i]))
                     // Clamp passes no gradient where it is active (PyTorch's clamp).
                     return s > T(1e-4) && s < 1 - T(1e-4) ? d[i] * s * (1 - s) : 0
                 }
             }
-            dMaps = [dSigmoid(dOut.score, output.score, bufs.towers[0].out),
-                     dSigmoid(dOut.size, output.size, bufs.towers[1].out),
+            dMaps = [dSigmoid(dOut.score, bufs.towers[0].out, count: b * m),
+                     dSigmoid(dOut.size, bufs.towers[1].out, count: b * 2 * m),
                      dOut.offset.isEmpty ? [T](repeating: 0, count: b * 2 * m) : dOut.offset]
         } else {
             let stride = T(ModelConfiguration.patchSize), size = T(cfg.searchSize)
