@@ -2,7 +2,10 @@ import Foundation
 
 /// A line chart described once and drawn to SVG (text) or to pixels (`PlotRaster`).
 public struct LinePlot: Sendable {
-    public struct Series: Sendable { public var label: String; public var xs: [Double]; public var ys: [Double] }
+    public struct Series: Sendable {
+        public var label: String; public var xs: [Double]; public var ys: [Double]
+        public init(label: String, xs: [Double], ys: [Double]) { self.label = label; self.xs = xs; self.ys = ys }
+    }
     public var title: String
     public var xLabel: String
     public var yLabel: String
@@ -12,6 +15,12 @@ public struct LinePlot: Sendable {
     public var yTicks: [Double]
     /// Best first: the legend lists them in this order (the toolkits rank by the score in brackets).
     public var series: [Series]
+
+    public init(title: String, xLabel: String, yLabel: String, xRange: ClosedRange<Double>, yRange: ClosedRange<Double>,
+                xTicks: [Double], yTicks: [Double], series: [Series]) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.xRange = xRange; self.yRange = yRange
+        self.xTicks = xTicks; self.yTicks = yTicks; self.series = series
+    }
 
     public static let width = 640.0, height = 480.0
     static let left = 70.0, right = 20.0, top = 40.0, bottom = 60.0

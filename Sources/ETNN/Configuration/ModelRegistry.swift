@@ -3,8 +3,9 @@
 ///
 /// A name may carry overrides after `@`, comma or `@` separated: `et-256-fgaf3@depth=5`,
 /// `vittrack-d3-c128@head=corner,headChannels=128`. Keys: `depth`, `heads`, `head`
-/// (center|corner), `headChannels`, `attentionNorm` (true|false). So the notes' depth ablation
-/// (2, 3, 4, 5 blocks) is one suffix away.
+/// (center|corner), `headChannels`, `attentionNorm` (true|false), `channels`, `templateSize`,
+/// `searchSize`. So the notes' depth ablation (2, 3, 4, 5 blocks) is one suffix away, and so is a
+/// small model to try training on (`et-128-fgaf3-bn@channels=32,depth=1,headChannels=32`).
 public enum ModelRegistry {
     /// All built-in configurations, in the order of the notes' tables.
     public static let all: [ModelConfiguration] = {
@@ -81,6 +82,9 @@ public enum ModelRegistry {
         }
         switch key {
         case "depth": config.depth = try int()
+        case "channels": config.channels = try int()
+        case "templateSize", "template_size": config.templateSize = try int()
+        case "searchSize", "search_size": config.searchSize = try int()
         case "heads": config.heads = try int()
         case "headChannels", "head_channels": config.headChannels = try int()
         case "head":
@@ -90,7 +94,7 @@ public enum ModelRegistry {
             guard let b = Bool(value) else { throw ModelError.invalidConfiguration("attentionNorm=\(value): use true or false") }
             config.attentionNorm = b
         default:
-            throw ModelError.invalidConfiguration("unknown override '\(key)' (known: depth, heads, head, headChannels, attentionNorm)")
+            throw ModelError.invalidConfiguration("unknown override '\(key)' (known: depth, heads, head, headChannels, attentionNorm, channels, templateSize, searchSize)")
         }
     }
 }
@@ -98,13 +102,14 @@ public enum ModelRegistry {
 import Foundation
 
 extension ModelRegistry {
-    /// A built-in name (with optional `@key=value` overrides) or a path to a configuration JSON file.
+    /// A built-in name (with optional `@key=value` overrides), a path to a configuration JSON file, or a JSON document.
     /// - Throws: `ModelError.unknownModel`, `ModelError.invalidConfiguration`, or a file/decoding error
     ///   wrapped as `invalidConfiguration` naming the file.
     public static func resolve(_ nameOrPath: String) throws -> ModelConfiguration {
-        guard nameOrPath.hasSuffix(".json") else { return try configuration(named: nameOrPath) }
+        let inline = nameOrPath.hasPrefix("{")
+        guard nameOrPath.hasSuffix(".json") || inline else { return try configuration(named: nameOrPath) }
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: nameOrPath)) } catch {
+        do { data = inline ? Data(nameOrPath.utf8) : try Data(contentsOf: URL(fileURLWithPath: nameOrPath)) } catch {
             throw ModelError.invalidConfiguration("cannot read \(nameOrPath): \(error.localizedDescription)")
         }
         let config: ModelConfiguration
