@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "ETONNXTests", dependencies: ["ETONNX", "ETNN"]),
         .testTarget(name: "ETTrackingTests", dependencies: ["ETTracking", "ETImage", "ETNN", "ETONNX", "ETData"]),
         .testTarget(name: "ETEvaluationTests", dependencies: ["ETEvaluation", "ETData"]),
-        .testTarget(name: "ETTrainingTests", dependencies: ["ETTraining", "ETNN", "ETONNX", "ETTestSupport"]),
+        .testTarget(name: "ETTrainingTests", dependencies: ["ETTraining", "ETNN", "ETONNX", "ETData", "ETTracking", "ETImage", "ETTestSupport"]),
         // Shared test helpers (seeded values, numerical gradients, tolerance compare).
         .target(name: "ETTestSupport", dependencies: ["ETNN"], path: "Tests/ETTestSupport"),
         .testTarget(name: "etrackTests", dependencies: ["etrack", "ETONNX", "ETData"]),

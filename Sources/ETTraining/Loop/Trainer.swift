@@ -68,7 +68,7 @@ public final class Trainer {
                                       configuration: configuration, augmentation: settings.augmentation)
         } catch { throw TrainingError("\(error)") }
         schedule = StepSchedule(baseRate: settings.learningRate, warmupSteps: settings.warmupSteps,
-                                milestones: settings.milestones ?? [max(1, totalSteps * 4 / 5)])
+                                milestones: settings.milestones)
         self.totalSteps = totalSteps
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if resume {

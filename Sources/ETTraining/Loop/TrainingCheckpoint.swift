@@ -18,8 +18,10 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var decayAll = false
     public var clipNorm = 0.1
     public var warmupSteps = 0
-    /// Steps at which the rate drops ×0.1 (nil: at 80% of `--steps`, the recipe's 240/300).
-    public var milestones: [Int]?
+    /// Steps at which the rate drops ×0.1. `etrack train --epochs` puts one at 80% of the epochs
+    /// (the recipe's 240 of 300); with `--steps` there is none unless given, so that a run taken
+    /// further with `--steps N --resume` has the schedule it would have had in one go.
+    public var milestones: [Int] = []
     public var seed: UInt64 = 0
     public var augmentation = Augmentation()
     public var lossWeights = LossWeights()
