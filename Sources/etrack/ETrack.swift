@@ -6,5 +6,5 @@ struct ETrack: ParsableCommand {
         commandName: "etrack",
         abstract: "EfficientTrack: real-time single-object tracking on CPUs.",
         version: "0.1.0",
-        subcommands: [Track.self, Eval.self, Train.self, Models.self, Info.self, Export.self, ONNX.self, Bench.self, BenchKernels.self])
+        subcommands: [Track.self, Eval.self, Train.self, DataCommand.self, Models.self, Info.self, Export.self, ONNX.self, Bench.self, BenchKernels.self])
 }

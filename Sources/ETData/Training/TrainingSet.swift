@@ -36,7 +36,7 @@ public struct TrainingDataSpec: Sendable, Equatable, CustomStringConvertible {
                 throw DatasetError(path: text, "unknown data kind '\(k)' (use one of \(kinds), as KIND:PATH)")
             }
             guard kind.isSupported else {
-                throw DatasetError(path: text, "the \(k) reader is not built yet; convert it to the folder layout (kinds read today: \(kinds))")
+                throw DatasetError(path: text, "the \(k) reader is not built yet (kinds read today: \(kinds)); write it in the folder layout, or its boxes as an images set (boxes.csv)")
             }
             guard !p.isEmpty else { throw DatasetError(path: text, "no path after '\(k):'") }
             self.init(kind: kind, path: p)
