@@ -19,6 +19,8 @@ public enum KernelBenchmark {
     public struct GEMMShape: Sendable {
         public var m, k, n: Int
         public var transB = false
+        /// A stored K×M (the weight gradients of training: dW = dOutᵀ·x).
+        public var transA = false
         /// Weights pre-packed as the left operand (convolution style).
         public var packedA = false
         public var note = ""
@@ -34,6 +36,14 @@ public enum KernelBenchmark {
         GEMMShape(m: 1, k: 576, n: 256, note: "row × matrix"), GEMMShape(m: 256, k: 576, n: 1, note: "GEMV"),
         GEMMShape(m: 128, k: 128, n: 64, packedA: true, note: "Winograd product"),
         GEMMShape(m: 64, k: 288, n: 4096, packedA: true, note: "stem 32->64 as GEMM"),
+        // Training at batch 32 (et-128-fgaf3-bn, 320 tokens per pair): token-row linears and
+        // the head's 3×3 convs per image, forward and both backward products.
+        GEMMShape(m: 10240, k: 128, n: 256, transB: true, note: "train linear forward"),
+        GEMMShape(m: 10240, k: 256, n: 128, note: "train linear dX"),
+        GEMMShape(m: 256, k: 10240, n: 128, transA: true, note: "train linear dW"),
+        GEMMShape(m: 128, k: 1152, n: 256, note: "train conv forward"),
+        GEMMShape(m: 128, k: 256, n: 1152, transB: true, note: "train conv dW"),
+        GEMMShape(m: 1152, k: 128, n: 256, transA: true, note: "train conv dX"),
     ]
 
     /// NanoTrack (MobileNetV3 backbone, 255×255 search / 127×127 template) convolution shapes.
@@ -114,7 +124,7 @@ public enum KernelBenchmark {
                     Kernels.gemm(m: s.m, n: s.n, k: s.k, a: packed, b: b, ldb: ldb, transB: s.transB, c: &c, ldc: s.n,
                                  bias: bias, activation: .relu, pool: pool)
                 } else {
-                    Kernels.gemm(m: s.m, n: s.n, k: s.k, a: a, lda: s.k, transA: false, b: b, ldb: ldb, transB: s.transB,
+                    Kernels.gemm(m: s.m, n: s.n, k: s.k, a: a, lda: s.transA ? s.m : s.k, transA: s.transA, b: b, ldb: ldb, transB: s.transB,
                                  c: &c, ldc: s.n, bias: bias, activation: .relu, pool: pool)
                 }
             }

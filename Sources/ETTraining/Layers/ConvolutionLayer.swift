@@ -19,23 +19,35 @@ public struct ConvolutionLayer: Sendable {
     }
     var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
 
+    /// The output columns ox whose input column ox·s − p + kx lies inside [0, h): a bounds test
+    /// per element made im2col/col2im 13% of a training step.
+    @inline(__always) func validColumns(kx: Int, side h: Int, out o: Int) -> Range<Int> {
+        let lo = max(0, (padding - kx + stride - 1) / stride)
+        let hi = min(o, (h - 1 + padding - kx) / stride + 1)
+        return lo..<max(lo, hi)
+    }
+
     /// col[(ci·k + ky)·k + kx, oy·O + ox] = img[ci, oy·s − p + ky, ox·s − p + kx] (0 outside).
     func im2col<T: TrainingScalar>(_ img: CP<T>, side h: Int, col: MP<T>) {
-        let o = outputSide(h), k = kernel
+        let o = outputSide(h), k = kernel, s = stride
         for ci in 0..<inChannels {
             let plane = img + ci * h * h
             for ky in 0..<k {
                 for kx in 0..<k {
                     let row = col + ((ci * k + ky) * k + kx) * o * o
+                    let valid = validColumns(kx: kx, side: h, out: o)
                     for oy in 0..<o {
-                        let iy = oy * stride - padding + ky
+                        let iy = oy * s - padding + ky
                         let dst = row + oy * o
-                        if iy < 0 || iy >= h { for ox in 0..<o { dst[ox] = 0 }; continue }
-                        let src = plane + iy * h
-                        for ox in 0..<o {
-                            let ix = ox * stride - padding + kx
-                            dst[ox] = ix >= 0 && ix < h ? src[ix] : 0
+                        if iy < 0 || iy >= h { dst.update(repeating: 0, count: o); continue }
+                        let src = plane + iy * h - padding + kx
+                        for ox in 0..<valid.lowerBound { dst[ox] = 0 }
+                        if s == 1 {
+                            (dst + valid.lowerBound).update(from: src + valid.lowerBound, count: valid.count)
+                        } else {
+                            for ox in valid { dst[ox] = src[ox * s] }
                         }
+                        for ox in valid.upperBound..<o { dst[ox] = 0 }
                     }
                 }
             }
@@ -44,20 +56,18 @@ public struct ConvolutionLayer: Sendable {
 
     /// img += col2im(col), the adjoint of `im2col`.
     func col2im<T: TrainingScalar>(_ col: CP<T>, side h: Int, img: MP<T>) {
-        let o = outputSide(h), k = kernel
+        let o = outputSide(h), k = kernel, s = stride
         for ci in 0..<inChannels {
             let plane = img + ci * h * h
             for ky in 0..<k {
                 for kx in 0..<k {
                     let row = col + ((ci * k + ky) * k + kx) * o * o
+                    let valid = validColumns(kx: kx, side: h, out: o)
                     for oy in 0..<o {
-                        let iy = oy * stride - padding + ky
+                        let iy = oy * s - padding + ky
                         if iy < 0 || iy >= h { continue }
-                        let dst = plane + iy * h, src = row + oy * o
-                        for ox in 0..<o {
-                            let ix = ox * stride - padding + kx
-                            if ix >= 0 && ix < h { dst[ix] += src[ox] }
-                        }
+                        let dst = plane + iy * h - padding + kx, src = row + oy * o
+                        for ox in valid { dst[ox * s] += src[ox] }
                     }
                 }
             }

@@ -28,10 +28,12 @@ public final class Trainer {
     public let settings: TrainingSettings
     public let configuration: ModelConfiguration
     public let directory: String
-    public let network: TrainingNetwork<Float>
+    public let trainingStep: TrainingStep
+    public var network: TrainingNetwork<Float> { trainingStep.network }
     public let optimizer: AdamW
     public let sampler: PairSampler
     public let schedule: StepSchedule
+    /// Optimiser steps taken.
     public private(set) var step = 0
     public private(set) var batchesDrawn = 0
     public private(set) var log: [TrainingLogEntry] = []
@@ -52,15 +54,14 @@ public final class Trainer {
     ///   - resume: continue from `directory/checkpoint.safetensors` (refused when its settings differ).
     ///   - initial: weights to start from (ignored on resume); nil = the recipe's initialisation.
     public init(settings: TrainingSettings, sources: [TrainingSource], directory: String, totalSteps: Int,
-                resume: Bool, initial: [Float]? = nil, threads: Int = 1) throws {
+                resume: Bool, initial: [Float]? = nil) throws {
         guard totalSteps > 0 else { throw TrainingError("--steps must be at least 1") }
         guard settings.batchSize > 0 else { throw TrainingError("--batch-size must be at least 1") }
         self.settings = settings
         self.directory = directory
         do { configuration = try ModelRegistry.resolve(settings.configuration) } catch { throw TrainingError("\(error)") }
-        network = try TrainingNetwork<Float>(configuration)
-        network.pool = ThreadPool(threads: threads)
-        optimizer = AdamW(table: network.table, groups: ParameterGroups(backboneMultiplier: settings.backboneMultiplier,
+        trainingStep = try TrainingStep(configuration, threads: settings.replicas ?? 1)
+        optimizer = AdamW(table: trainingStep.network.table, groups: ParameterGroups(backboneMultiplier: settings.backboneMultiplier,
                                                                          decayAll: settings.decayAll),
                           weightDecay: settings.weightDecay)
         do {
@@ -84,7 +85,7 @@ public final class Trainer {
             optimizer.m = ck.m; optimizer.v = ck.v; optimizer.step = ck.step
             step = ck.step; batchesDrawn = ck.batchesDrawn
             // Lines after the checkpoint are batches that will be drawn again.
-            log = Self.readLog(logPath).filter { $0.step <= step }
+            log = Self.readLog(logPath).filter { $0.step <= ck.step }
             try rewriteLog()
         } else {
             if FileManager.default.fileExists(atPath: checkpointPath) {
@@ -101,7 +102,7 @@ public final class Trainer {
     /// - Throws: `TrainingError` after `maxSkippedInRow` non-finite batches in a row (having
     ///   checkpointed the last good state), or when a frame cannot be read.
     public func run() throws {
-        let b = settings.batchSize, cfg = configuration
+        let b = settings.batchSize
         let params = network.params, grads = network.grads, count = network.parameterCount
         let statRanges = network.table.specs.filter { !$0.isTrainable }.map { $0.offset..<$0.offset + $0.count }
         var skippedInRow = 0
@@ -116,16 +117,10 @@ public final class Trainer {
             batchesDrawn += 1
             // A skipped batch must leave no trace: keep the BN running statistics it would update.
             let savedStats = statRanges.map { r in Array(UnsafeBufferPointer(start: params + r.lowerBound, count: r.count)) }
-            network.zeroGradients()
-            let out = network.forward(template: batch.template, search: batch.search, batch: b)
-            var (value, gradient) = TrackingLoss.evaluate(out, targets: batch.targets, head: cfg.head, side: cfg.searchSide,
-                                                          weights: settings.lossWeights)
-            if injectNonFiniteAt.contains(drawn) { value.total = .nan }
+            let value = trainingStep.run(template: batch.template, search: batch.search, targets: batch.targets,
+                                 weights: settings.lossWeights, poison: injectNonFiniteAt.contains(drawn))
             var norm = Double.nan
-            if value.total.isFinite {
-                network.backward(gradient, output: out)
-                norm = GradientClipping.clip(grads, count: count, maxNorm: settings.clipNorm)
-            }
+            if value.total.isFinite { norm = GradientClipping.clip(grads, count: count, maxNorm: settings.clipNorm) }
             let lr = schedule.rate(at: step)
             let skipped = !value.total.isFinite || !norm.isFinite
             if skipped {

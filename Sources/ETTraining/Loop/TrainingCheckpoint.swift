@@ -27,6 +27,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
     public var lossWeights = LossWeights()
     /// Non-finite steps in a row that stop the run.
     public var maxSkippedInRow = 10
+    /// Data-parallel replicas, one per thread (`--threads`; nil is 1): the batch is cut into this
+    /// many chunks with BN statistics of their own (TrainingStep), so it decides the numbers.
+    public var replicas: Int?
 
     public init(configuration: String, data: [String]) { self.configuration = configuration; self.data = data }
 
@@ -45,6 +48,9 @@ public struct TrainingSettings: Codable, Equatable, Sendable {
         if seed != o.seed { d.append("seed \(o.seed) → \(seed)") }
         if augmentation != o.augmentation { d.append("augmentation") }
         if lossWeights != o.lossWeights { d.append("loss weights") }
+        if (replicas ?? 1) != (o.replicas ?? 1) {
+            d.append("threads \(o.replicas ?? 1) → \(replicas ?? 1) (each thread trains a chunk of the batch with its own BN statistics, so the count decides the numbers: resume with --threads \(o.replicas ?? 1))")
+        }
         return d
     }
 }

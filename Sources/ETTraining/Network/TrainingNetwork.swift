@@ -1,5 +1,6 @@
 import ETCore
 import ETNN
+import Foundation
 
 /// Zero-initialised buffers that live as long as their owner (activations of one batch size).
 final class Arena<T: TrainingScalar> {
@@ -47,6 +48,15 @@ public final class TrainingNetwork<T: TrainingScalar> {
     public var updateRunningStatistics = true
     public private(set) var batch = 0
     public var pool: ThreadPool = .serial
+    /// When non-nil, seconds per layer group accumulate here (`etrack bench train --profile`).
+    public var profile: [String: Double]?
+
+    @inline(__always) func timed(_ label: @autoclosure () -> String, _ body: () -> Void) {
+        guard profile != nil else { body(); return }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        body()
+        profile![label(), default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+    }
 
     // Layers bound to parameter offsets.
     struct StemStage {
@@ -310,8 +320,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
                 src = CP(sb.out[i])
             }
         }
-        runStem(bufs.template, bufs.zStem, &bufs.zCaches)
-        runStem(bufs.search, bufs.xStem, &bufs.xCaches)
+        timed("forward stem (template)") { runStem(bufs.template, bufs.zStem, &bufs.zCaches) }
+        timed("forward stem (search)") { runStem(bufs.search, bufs.xStem, &bufs.xCaches) }
         func scatter(_ sb: StemBuffers, row0: Int, count p: Int) {
             let src = sb.out.last!
             for bi in 0..<b {
@@ -336,7 +346,8 @@ public final class TrainingNetwork<T: TrainingScalar> {
             let sb = bufs.subs[i]
             let next = i + 1 < subLayers.count ? bufs.subs[i + 1].input : bufs.stream
             let x = CP(sb.input)
-            var branch: CP<T>
+            var branch = x
+            timed("forward \(Self.label(sub))") {
             switch sub {
             case let .attention(norm, qkv, att, proj):
                 var src = x
@@ -369,6 +380,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
                 }
                 branch = CP(sb.e!)
             }
+            }
             if branch == CP(next) {
                 for j in 0..<rows * c { next[j] += x[j] }
             } else {
@@ -395,6 +407,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
         let side = cfg.searchSide
         for (ti, t) in towers.enumerated() {
             let tb = bufs.towers[ti]
+            timed("forward head towers") {
             var src = CP(bufs.features)
             for (l, cv) in t.convs.enumerated() {
                 cv.forward(out: tb.conv[l], inp: src, params: params, batch: b, side: side, scratch: bufs.scratch, pool: pool)
@@ -404,6 +417,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
                 src = CP(tb.relu[l])
             }
             t.final.forward(out: tb.out, inp: src, params: params, batch: b, side: side, scratch: bufs.scratch, pool: pool)
+            }
         }
         return headOutput(bufs, batch: b)
     }
@@ -503,6 +517,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
         // Towers, each adding into dFeatures.
         for (ti, t) in towers.enumerated() {
             let tb = bufs.towers[ti]
+            timed("backward head towers") {
             let dA = bufs.dTower[0], dB = bufs.dTower[1]
             var cur = dA
             dMaps[ti].withUnsafeBufferPointer { d in
@@ -531,6 +546,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
                             grads: grads, batch: b, side: side, scratch: bufs.scratch, pool: pool)
                 if l > 0 { swap(&cur, &dIn) }
             }
+            }
         }
 
         // Features → normed tokens (and the cls row in corner mode).
@@ -558,6 +574,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
         // gradient w.r.t. its input is added into it.
         for i in stride(from: subLayers.count - 1, through: 0, by: -1) {
             let sb = bufs.subs[i], x = CP(sb.input), dx = bufs.dStream
+            timed("backward \(Self.label(subLayers[i]))") {
             switch subLayers[i] {
             case let .attention(norm, qkv, att, proj):
                 let dAtt = bufs.dHidden, dq = bufs.dQKV
@@ -613,6 +630,7 @@ public final class TrainingNetwork<T: TrainingScalar> {
                     fc1.backward(dInp: dx, dOut: dFc1, inp: x, params: params, grads: grads, rows: rows, pool: pool)
                 }
             }
+            }
         }
 
         // Tokens: cls and position tables, then the stem.
@@ -654,7 +672,15 @@ public final class TrainingNetwork<T: TrainingScalar> {
                 swap(&cur, &tmp)
             }
         }
-        stemBackward(bufs.template, bufs.zStem, bufs.zCaches, row0: templateRow, count: cfg.templateTokens)
-        stemBackward(bufs.search, bufs.xStem, bufs.xCaches, row0: searchRow, count: cfg.searchTokens)
+        timed("backward stem (template)") { stemBackward(bufs.template, bufs.zStem, bufs.zCaches, row0: templateRow, count: cfg.templateTokens) }
+        timed("backward stem (search)") { stemBackward(bufs.search, bufs.xStem, bufs.xCaches, row0: searchRow, count: cfg.searchTokens) }
+    }
+
+    static func label(_ s: SubLayer) -> String {
+        switch s {
+        case .attention: return "attention sub-layers"
+        case .groupedAttention: return "grouped-attention sub-layers"
+        case .feedForward: return "feed-forward sub-layers"
+        }
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against peers (ONNX Runtime, OpenCV) side by side.",
-        subcommands: [BenchNanoTrack.self, BenchOneStream.self, BenchSoak.self])
+        subcommands: [BenchNanoTrack.self, BenchOneStream.self, BenchSoak.self, BenchTrain.self])
 }
 
 /// `etrack bench nanotrack`: NanoTrack networks vs ONNX Runtime, tracker update vs cv2.TrackerNano.

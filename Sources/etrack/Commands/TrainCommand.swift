@@ -69,7 +69,7 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Steps where the rate drops x0.1 (default with --epochs: at 80% of the epochs, as the recipe; with --steps: none).", valueName: "S1,S2,…"))
     var milestones: String?
 
-    @Option(help: "Threads.")
+    @Option(help: "Threads: each trains a chunk of the batch (data-parallel, BN statistics per chunk), so a run resumes with the threads it started with.")
     var threads = 1
 
     @Option(help: "Seed of the initial weights and of the sampler.")
@@ -128,6 +128,7 @@ struct Train: ParsableCommand {
         settings.milestones = try milestones.map { try Self.numbers($0, "--milestones").map { Int($0) } } ?? []
         settings.seed = seed
         settings.maxSkippedInRow = maxSkipped
+        settings.replicas = threads > 1 ? threads : nil
         if noAugmentation { settings.augmentation = .none }
         let total: Int, every: Int
         if let steps { total = steps; every = checkpointEvery } else {
@@ -144,7 +145,7 @@ struct Train: ParsableCommand {
             start = values
         }
         let trainer = try Trainer(settings: settings, sources: sources, directory: out, totalSteps: total,
-                                  resume: resume, initial: start, threads: threads)
+                                  resume: resume, initial: start)
         trainer.checkpointEvery = every
         if let injectNonFiniteAt { trainer.injectNonFiniteAt = Set(try Self.numbers(injectNonFiniteAt, "--inject-non-finite-at").map { Int($0) }) }
         let interrupt = InterruptFlag()
