@@ -26,7 +26,7 @@ echo
 echo "== evaluation: a run killed with SIGKILL and resumed equals an uninterrupted run =="
 bash scripts/eval/kill_resume_check.sh .build/release/etrack
 echo
-echo "== hardening: SIGKILL at random points of track, eval run and export (20 each); resumed results equal uninterrupted ones =="
+echo "== hardening: SIGKILL at random points of track, eval run, export and train (20 each); resumed results equal uninterrupted ones =="
 python3 scripts/hardening/kill_test.py --etrack .build/release/etrack --kills 20
 echo
 echo "== hardening: libFuzzer + AddressSanitizer over every reader of user bytes (short pass; Fuzz/README.md) =="

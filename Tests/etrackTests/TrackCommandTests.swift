@@ -114,6 +114,23 @@ extension XCTestCase {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    /// Starts `etrack args`, waits (up to 60 s) until `ready()`, then sends `signal`.
+    func runAndSignal(_ args: [String], signal: Int32, when ready: () -> Bool) throws -> (status: Int32, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: TrackCommandTests.etrack)
+        p.arguments = args
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, p.isRunning, !ready() { Thread.sleep(forTimeInterval: 0.005) }
+        kill(p.processIdentifier, signal)
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     func temporaryDirectory() throws -> String {
         let d = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)

@@ -23,23 +23,6 @@ final class TrackHardeningTests: XCTestCase {
         try runAndSignal(args, signal: signal) { ((try? self.lines(out + ".partial").count) ?? 0) >= frames }
     }
 
-    /// Starts `etrack args`, waits (up to 60 s) until `ready()`, then sends `signal`.
-    func runAndSignal(_ args: [String], signal: Int32, when ready: () -> Bool) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: TrackCommandTests.etrack)
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, p.isRunning, !ready() { Thread.sleep(forTimeInterval: 0.005) }
-        kill(p.processIdentifier, signal)
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
-    }
-
     /// SIGKILL mid-run leaves the working files with every finished frame and no final files; --resume
     /// then gives the uninterrupted run's boxes and scores byte for byte, in both modes.
     func testKilledRunResumesToTheUninterruptedResult() throws {

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SIGKILL `etrack track`, `etrack eval run` and `etrack export` at random points and check that
+"""SIGKILL `etrack track`, `etrack eval run`, `etrack export` and `etrack train` at random points and check that
 nothing is lost or taken for complete when it is not (docs/hardening.md).
 
 For each command, `--kills` trials (20 by default). A trial starts the command the way a user
@@ -10,10 +10,13 @@ random delay, one to three times, then lets it finish. After every kill it check
   - what a killed track run kept (its .partial lines) is a prefix of the uninterrupted run's;
   - files the user owned in the output folder are untouched.
 At the end it checks that the finished outputs equal the uninterrupted run's byte for byte (box
-and score files; times differ by nature and are only counted).
+and score files; times differ by nature and are only counted). For train: every checkpoint and
+model file present after a kill is a whole safetensors file, the log's losses are a prefix of the
+uninterrupted run's, and the run resumed with --resume ends with the same weights, checkpoint and
+losses, byte for byte.
 
   python3 scripts/hardening/kill_test.py --etrack .build/release/etrack [--kills 20] [--seed 1]
-      [--commands track,eval,export] [--json FILE]
+      [--commands track,eval,export,train] [--json FILE]
 
 Standard library only. Exit status 1 when any check fails.
 """
@@ -244,12 +247,88 @@ def export_trials(args, rng, work):
     return t
 
 
+def whole_safetensors(path):
+    """A safetensors file that is complete: header length, JSON header, data to the last offset."""
+    data = read(path)
+    if len(data) < 8:
+        return False
+    n = int.from_bytes(data[:8], "little")
+    try:
+        header = json.loads(data[8:8 + n])
+    except ValueError:
+        return False
+    end = max((v["data_offsets"][1] for k, v in header.items() if k != "__metadata__"), default=0)
+    return len(data) == 8 + n + end
+
+
+def log_losses(path):
+    """(step, loss) of every complete line of a training log."""
+    out = []
+    for line in complete_lines(path):
+        d = json.loads(line)
+        out.append((d["step"], d["loss"]))
+    return out
+
+
+def train_trials(args, rng, work):
+    t = Tally("train")
+    seq = os.path.join(SHARED, "data/sequences/DAVIS_car-shadow")
+    base = [args.etrack, "train", "--model", "et-128-fgaf3-bn@channels=64,depth=1,headChannels=32,templateSize=64,searchSize=128",
+            "--data", "folder:" + seq, "--steps", "40", "--batch-size", "4", "--checkpoint-every", "3"]
+    ref = os.path.join(work, "train-ref")
+    duration = reference(base + ["--out", ref], "train run")
+    ref_model, ref_checkpoint = read(os.path.join(ref, "model.safetensors")), read(os.path.join(ref, "checkpoint.safetensors"))
+    ref_losses = log_losses(os.path.join(ref, "log.jsonl"))
+    for trial in range(args.kills):
+        folder, owned = new_trial(t, work, "train", trial, rng)
+        out = os.path.join(folder, "run")
+        checkpoint = os.path.join(out, "checkpoint.safetensors")
+
+        def command():
+            return base + ["--out", out] + (["--resume"] if os.path.exists(checkpoint) else [])
+
+        resumed = False
+        for _ in range(rng.randint(1, 3)):
+            cmd = command()
+            resumed |= "--resume" in cmd
+            killed, _ = kill_after(cmd, rng.uniform(0.0, duration * 1.1))
+            t.kills += killed
+            for name in ("checkpoint.safetensors", "model.safetensors"):
+                p = os.path.join(out, name)
+                if os.path.exists(p) and not whole_safetensors(p):
+                    t.fail("train trial %d: %s is not a whole safetensors file after the kill" % (trial, name))
+            log = os.path.join(out, "log.jsonl")
+            if os.path.exists(log):
+                got = log_losses(log)
+                if got != ref_losses[: len(got)]:
+                    t.fail("train trial %d: the log's losses are not a prefix of the uninterrupted run's" % trial)
+            check_owned(owned, t, "train trial %d" % trial)
+            if not killed:
+                break
+        cmd = command()
+        resumed |= "--resume" in cmd
+        r = run(cmd)
+        t.resumed += resumed
+        if r.returncode != 0:
+            t.fail("train trial %d: the final run failed: %s" % (trial, r.stderr.strip()[-300:]))
+        ok = r.returncode == 0 and read(os.path.join(out, "model.safetensors")) == ref_model \
+            and read(checkpoint) == ref_checkpoint and log_losses(os.path.join(out, "log.jsonl")) == ref_losses
+        stray = [n for n in os.listdir(out) if n.startswith(".") or n.endswith((".partial", ".tmp"))]
+        if ok and not stray:
+            t.identical += 1
+        else:
+            t.lost += 1
+            t.fail("train trial %d: resumed weights, checkpoint or losses differ from the uninterrupted run, or stray files (%s)" % (trial, stray))
+        check_owned(owned, t, "train trial %d" % trial)
+    return t
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--etrack", default=os.path.join(ROOT, ".build/release/etrack"))
     ap.add_argument("--kills", type=int, default=20, help="trials per command")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--commands", default="track,eval,export")
+    ap.add_argument("--commands", default="track,eval,export,train")
     ap.add_argument("--json", help="write the table as JSON here")
     args = ap.parse_args()
     args.etrack = os.path.abspath(args.etrack)
@@ -259,7 +338,7 @@ def main():
     try:
         for c in args.commands.split(","):
             t0 = time.time()
-            tallies.append({"track": track_trials, "eval": eval_trials, "export": export_trials}[c](args, rng, work))
+            tallies.append({"track": track_trials, "eval": eval_trials, "export": export_trials, "train": train_trials}[c](args, rng, work))
             print("%s: %d trials in %.0f s" % (tallies[-1].name, tallies[-1].trials, time.time() - t0), file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)

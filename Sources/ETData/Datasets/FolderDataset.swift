@@ -105,12 +105,15 @@ public enum FolderDataset {
         return (name(numbers[k] + step), name(numbers[0]), name(numbers[numbers.count - 1]), step)
     }
 
-    /// Loads every sequence folder under `root` (folders that contain `img/`), in natural order.
+    /// Loads every sequence folder under `root` (folders that contain `img/`), in natural order;
+    /// a `root` that is itself a sequence folder is that one sequence.
     /// - Throws: `DatasetError` when `root` is missing, holds no sequence, or one sequence is malformed.
     public static func loadAll(root: String, names: [String]? = nil, groundTruth policy: GroundTruthPolicy = .required) throws -> [TrackingSequence] {
         let dirs: [String]
         if let names {
             dirs = names.map { DatasetFiles.join(root, $0) }
+        } else if DatasetFiles.isDirectory(DatasetFiles.join(root, "img")) {
+            dirs = [root]
         } else {
             dirs = try DatasetFiles.subdirectories(root).map { DatasetFiles.join(root, $0) }
                 .filter { DatasetFiles.isDirectory(DatasetFiles.join($0, "img")) }
