@@ -32,6 +32,10 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertFalse(car.visibleFrames.contains(57))
         XCTAssertTrue(car.visibleFrames.contains(32) && car.visibleFrames.contains(58))
         XCTAssertEqual(car.visibleFrames.count, 80 - 25)
+        // A folder that is itself a sequence (img/ inside) is that one video.
+        let one = try TrainingSource.load(TrainingDataSpec(kind: .folder, path: train + "/sequences/UAV123_10fps_car14_241-320"))
+        XCTAssertEqual(one.videos.map(\.name), ["UAV123_10fps_car14_241-320"])
+        XCTAssertEqual(one.videos[0].visibleFrames, car.visibleFrames)
         let stills = try TrainingSource.load(TrainingDataSpec(kind: .images, path: train + "/images"))
         XCTAssertEqual(stills.videos.count, 686, "one pseudo-video per box")
         XCTAssertTrue(stills.videos.allSatisfy(\.isStill))
