@@ -23,6 +23,17 @@ echo
 echo "== exported models: cv2.dnn and ONNX Runtime vs our native forward on TrackerVit crops of every sequence =="
 python3 scripts/compare/export_opencv_crops.py --etrack .build/release/etrack --max-frames 25 2>&1 | grep -v "WARN:" | tail -6
 echo
+echo "== a trained model: etrack train (30 steps on one sequence), exported, in cv2.dnn and ONNX Runtime vs our native forward =="
+trained="$(mktemp -d)"
+.build/release/etrack train --model "et-128-fgaf3-bn@channels=64,depth=1,headChannels=32" --data folder:../shared/data/sequences/DAVIS_car-shadow \
+  --steps 30 --batch-size 8 --lr 1e-3 --threads 2 --out "$trained/run" 2>&1 | tail -2
+python3 scripts/compare/export_opencv_crops.py --etrack .build/release/etrack --max-frames 25 \
+  --models "$trained/run/model.safetensors" 2>&1 | grep -v "WARN:" | tail -3
+echo "-- the same trained model tracked by cv2.TrackerVit and by etrack track --mode opencv (exported ONNX and the weights file) --"
+python3 scripts/compare/trained_trackervit.py --etrack .build/release/etrack --weights "$trained/run/model.safetensors" 2>&1 \
+  | grep -v "WARN:" | grep -E "FAIL|first difference|: \[|vs cv2.TrackerVit"
+rm -rf "$trained"
+echo
 echo "== evaluation: a run killed with SIGKILL and resumed equals an uninterrupted run =="
 bash scripts/eval/kill_resume_check.sh .build/release/etrack
 echo

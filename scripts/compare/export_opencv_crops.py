@@ -3,7 +3,8 @@
 
 For each model (default: vittrack-opencv-48 and et-128-fgaf3-bn) `etrack export` writes the ONNX
 file with seeded random weights (--init probe: every map varied, so the comparison is not
-trivially passed by flat maps). For every sequence folder (img/ + groundtruth.txt) under
+trivially passed by flat maps); a model given as a .safetensors file (what `etrack train`
+writes) is exported with its own weights. For every sequence folder (img/ + groundtruth.txt) under
 --sequences, the crops are made with TrackerVit's crop arithmetic (reference-trackers.md §3):
   - template: frame 0, factor 2 -> 128 px; search: frame t around the box of frame t-1, factor 4
     -> 256 px (the ground-truth box stands in for the tracker's last box until the one-stream
@@ -100,7 +101,8 @@ def main():
     report, worst_all, failed = [], 0.0, False
     print(f"{'model':20s} {'sequence':28s} {'frames':>6s}  {'ORT vs native':>13s}  {'cv2 vs native':>13s}  {'cv2 vs ORT':>10s}")
     for model in args.models.split(","):
-        onnx_path = os.path.join(tmp, f"{model}.onnx")
+        label = os.path.basename(os.path.dirname(os.path.abspath(model))) + "/" + os.path.basename(model) if model.endswith(".safetensors") else model
+        onnx_path = os.path.join(tmp, os.path.basename(model) + ".onnx")
         for seq in seqs:
             frames = sorted(glob.glob(os.path.join(seq, "img", "*")))
             boxes = read_boxes(seq)
@@ -118,8 +120,10 @@ def main():
             os.makedirs(d, exist_ok=True)
             template.tofile(os.path.join(d, "template.f32"))
             np.concatenate(searches).tofile(os.path.join(d, "search.f32"))
-            subprocess.run([args.etrack, "export", model, "--output", onnx_path, "--force", "--seed", str(args.seed),
-                            "--init", "probe", "--forward-inputs", d, "--forward-outputs", d],
+            # A name gets probe weights; a .safetensors file (a trained run's model) its own.
+            weights = [] if model.endswith(".safetensors") else ["--seed", str(args.seed), "--init", "probe"]
+            subprocess.run([args.etrack, "export", model, "--output", onnx_path, "--force", *weights,
+                            "--forward-inputs", d, "--forward-outputs", d],
                            check=True, stdout=subprocess.DEVNULL)
             k = len(searches)
             native = [np.fromfile(os.path.join(d, f"{o}.f32"), dtype="<f4").reshape(k, -1, 16, 16) for o in names]
@@ -145,9 +149,9 @@ def main():
             ok = worst < args.tolerance
             failed |= not ok
             name = os.path.basename(seq)
-            print(f"{model:20s} {name:28s} {k:6d}  {max(errs['ort']):13.2e}  {max(errs['cv2']):13.2e}  "
+            print(f"{label:20s} {name:28s} {k:6d}  {max(errs['ort']):13.2e}  {max(errs['cv2']):13.2e}  "
                   f"{max(errs['cv2_ort']):10.2e}{'' if ok else '  FAIL'}")
-            report.append({"model": model, "sequence": name, "frames": k, "ok": ok,
+            report.append({"model": label, "sequence": name, "frames": k, "ok": ok,
                            "ort_vs_native": errs["ort"], "cv2_vs_native": errs["cv2"], "cv2_vs_ort": errs["cv2_ort"],
                            "worst_frame": worst_frame})
     print(f"worst relative error over all frames, outputs and runtimes: {worst_all:.2e} "
