@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "ETData", dependencies: ["ETCore"], swiftSettings: simdSwift),
         .target(name: "ETTracking", dependencies: ["ETCore", "ETImage", "ETNN", "ETONNX", "ETData"], swiftSettings: simdSwift),
         .target(name: "ETEvaluation", dependencies: ["ETTracking", "ETImage", "ETNN", "ETData"], swiftSettings: simdSwift),
-        .target(name: "ETTraining", dependencies: ["ETCore", "ETNN", "ETImage", "ETData", "ETONNX", "ETEvaluation"], swiftSettings: simdSwift),
+        .target(name: "ETTraining", dependencies: ["ETCore", "ETNN", "ETImage", "ETData", "ETONNX", "ETTracking", "ETEvaluation"], swiftSettings: simdSwift),
         .executableTarget(name: "etrack", dependencies: [
             "ETCore", "ETImage", "ETNN", "ETONNX", "ETData", "ETTracking", "ETEvaluation", "ETTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

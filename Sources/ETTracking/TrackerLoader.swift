@@ -43,8 +43,8 @@ public struct TrackerOptions: Sendable {
 /// - a file ending in `.onnx` → `OneStreamTracker` (TrackerVit interface: inputs template/search,
 ///   outputs output1/2/3).
 /// - a `.safetensors` weights file (its `__metadata__` names the configuration) or a built-in
-///   configuration name (`etrack models`; seeded random weights, i.e. untrained) → exported to a
-///   temporary ONNX file with `ModelExporter`, then `OneStreamTracker`.
+///   configuration name (`etrack models`; seeded random weights, i.e. untrained) → serialised in
+///   memory with `ModelExporter`, then `OneStreamTracker`.
 public enum TrackerLoader {
     /// Loads the model once and returns a closure that makes a fresh tracker per sequence.
     /// - Throws: a message naming the path when the model cannot be read.
@@ -78,8 +78,8 @@ public enum TrackerLoader {
     }
 
     /// A model of the EfficientTrack / VitTrack family, given as weights or as a configuration name:
-    /// exported once to a temporary ONNX file (same graph as `etrack export`), then run like any
-    /// one-stream file, so its metadata picks the pre- and post-processing.
+    /// serialised in memory to the graph `etrack export` writes, then run like any one-stream
+    /// file, so its metadata picks the pre- and post-processing. No temporary file.
     static func loadFamilyModel(_ reference: String, options: TrackerOptions) throws -> @Sendable () -> any SingleObjectTracker {
         let model: Model
         if reference.lowercased().hasSuffix(".safetensors") {
@@ -87,21 +87,28 @@ public enum TrackerLoader {
         } else {
             model = try RandomWeights.model(try ModelRegistry.configuration(named: reference), seed: 0)
         }
-        let name = (reference).pathLastComponent.replacingOccurrences(of: "/", with: "_")
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("etrack-\(getpid())-\(name).onnx").path
-        try ModelExporter.write(model, to: path)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try loadOneStream(path: path, options: options, name: reference)
+        return try load(family: model, name: reference, options: options)
+    }
+
+    /// Trackers of a family model held in memory (e.g. the weights a training run has now,
+    /// for its validation); `name` stands for the model in messages.
+    public static func load(family model: Model, name: String, options: TrackerOptions = TrackerOptions()) throws -> @Sendable () -> any SingleObjectTracker {
+        let onnx = try ONNXModel(data: try ModelExporter.serialized(model), name: name)
+        return try oneStream(try OneStreamModel(onnx: onnx, name: name, preprocessing: options.oneStreamPreprocessing),
+                             options: options, name: name)
     }
 
     /// A one-stream `.onnx` file (see `OneStreamModel` for the interface and metadata).
     static func loadOneStream(path: String, options: TrackerOptions, name: String? = nil) throws -> @Sendable () -> any SingleObjectTracker {
-        let model = try OneStreamModel(path: path, preprocessing: options.oneStreamPreprocessing)
+        try oneStream(try OneStreamModel(path: path, preprocessing: options.oneStreamPreprocessing), options: options, name: name ?? path)
+    }
+
+    static func oneStream(_ model: OneStreamModel, options: TrackerOptions, name: String) throws -> @Sendable () -> any SingleObjectTracker {
         let mode = options.oneStreamMode
             ?? options.nanoTrackMode.flatMap { OneStreamParameters.Mode(rawValue: $0.rawValue) }
             ?? (model.hasMetadata ? .corrected : .openCVCompatible)
         var parameters = OneStreamParameters(mode: mode)
-        try options.checkOpenCVVersion(appliesTo: mode == .openCVCompatible, model: name ?? path)
+        try options.checkOpenCVVersion(appliesTo: mode == .openCVCompatible, model: name)
         if let v = options.openCVVersion { parameters.openCVVersion = v }
         let p = parameters
         let pool = ThreadPool(threads: options.threads)

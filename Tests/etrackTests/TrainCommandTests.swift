@@ -76,4 +76,45 @@ final class TrainCommandTests: XCTestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, "the data path is recorded absolute")
     }
+
+    /// `--validate`: the numbers logged at a step are what `etrack eval run` + `eval score
+    /// --variant ostrack` give for the weights of that step (here the last, model.safetensors).
+    func testValidationEqualsTheEvaluationToolkitOnTheWrittenWeights() throws {
+        let dir = try temporaryDirectory()
+        let held = dir + "/held-out"
+        try FileManager.default.createDirectory(atPath: held, withIntermediateDirectories: true)
+        for name in ["OTB_Crossing", "VOT_bag"] {
+            try FileManager.default.createSymbolicLink(atPath: held + "/" + name, withDestinationPath: TrackCommandTests.shared + "/data/sequences/" + name)
+        }
+        let out = dir + "/run"
+        let r = try etrack(arguments(out, steps: 6) + ["--validate", held, "--validate-every", "3"])
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertTrue(r.output.contains("validation AUC"), r.output)
+        XCTAssertFalse(r.output.contains("not held-out"), "no sequence is shared with --data")
+        let lines = try String(contentsOfFile: out + "/log.jsonl", encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        XCTAssertEqual(lines.filter { $0["validation_auc"] != nil }.map { $0["step"] as! Int }, [3, 6])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/validation.svg"))
+        let last = lines.last!
+        let results = dir + "/results", report = dir + "/score.json"
+        XCTAssertEqual(try etrack(["eval", "run", "--tracker", out + "/model.safetensors", "--dataset", "folder", "--root", held,
+                                   "--results", results, "--quiet"]).status, 0)
+        XCTAssertEqual(try etrack(["eval", "score", "--dataset", "folder", "--root", held, "--results", "t=" + results,
+                                   "--variant", "ostrack", "--json", report]).status, 0)
+        let score = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report))) as! [String: Any]
+        let t = (score["trackers"] as! [[String: Any]])[0]
+        for (a, b) in [("validation_auc", "auc"), ("validation_precision", "precision"), ("validation_norm_precision", "norm_precision")] {
+            XCTAssertEqual(last[a] as! Double, t[b] as! Double, accuracy: 1e-9, a)
+        }
+        // The training sequence as validation is flagged: its numbers are not held-out.
+        let flagged = try etrack(arguments(dir + "/flagged", steps: 1) + ["--validate", String(data.dropFirst("folder:".count))])
+        XCTAssertTrue(flagged.output.contains("not held-out"), flagged.output)
+        try refusedValidation(dir)
+    }
+
+    func refusedValidation(_ dir: String) throws {
+        let r = try etrack(arguments(dir + "/bad", steps: 1) + ["--validate", "got10k:/x"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("folder layout only"), r.output)
+    }
 }

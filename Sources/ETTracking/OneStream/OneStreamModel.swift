@@ -90,14 +90,21 @@ public final class OneStreamModel: @unchecked Sendable {
     /// - Throws: `TrackingError` naming the file when it is missing, when its inputs, outputs or
     ///   output shapes do not fit the interface above, or when its metadata cannot be used;
     ///   `ONNXError` (naming the file) when it is not a readable ONNX model.
-    public init(path: String, preprocessing override: OneStreamPreprocessing? = nil) throws {
-        self.path = path
+    public convenience init(path: String, preprocessing override: OneStreamPreprocessing? = nil) throws {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw TrackingError("one-stream model '\(path)' does not exist")
         }
         guard !isDir.boolValue else { throw TrackingError("one-stream model '\(path)' is a directory, not an .onnx file") }
-        onnx = try ONNXModel(path: path)
+        try self.init(onnx: try ONNXModel(path: path), name: path, preprocessing: override)
+    }
+
+    /// A model already in memory (a family model serialised by `ModelExporter`, no file):
+    /// the same checks as a file; `name` stands for the path in messages.
+    public init(onnx: ONNXModel, name: String, preprocessing override: OneStreamPreprocessing? = nil) throws {
+        let path = name
+        self.path = name
+        self.onnx = onnx
         let meta = onnx.metadata
         hasMetadata = meta.keys.contains { $0.hasPrefix("etrack.") }
         func fail(_ why: String) -> TrackingError { TrackingError("\(path): \(why)") }

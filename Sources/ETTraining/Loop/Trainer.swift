@@ -15,15 +15,21 @@ public struct TrainingLogEntry: Codable, Equatable, Sendable {
     public var samples_per_s: Double
     /// True when the batch's loss or gradient was not finite and no step was taken.
     public var skipped: Bool
+    /// `--validate` at this step: OPE success AUC, precision at 20 px and normalised precision
+    /// at 0.2 (percent) of the weights after the step; absent on other lines.
+    public var validation_auc: Double?
+    public var validation_precision: Double?
+    public var validation_norm_precision: Double?
 }
 
 /// The training loop of `etrack train`: pairs from `PairSampler`, the forward and backward pass
 /// of `TrainingNetwork`, `TrackingLoss`, clipping, AdamW and the step schedule; checkpoints,
 /// `log.jsonl`, a loss plot and a progress line in `directory`.
 ///
-/// Resume is bit-exact at one thread: the checkpoint holds the float32 weights, running
-/// statistics and moments exactly, the step and the number of batches drawn, and every batch is
-/// a pure function of (seed, batch index).
+/// Resume is bit-exact: the checkpoint holds the float32 weights, running statistics and
+/// moments exactly, the step and the number of batches drawn, and every batch is a pure function
+/// of (seed, batch index); the replica count (`settings.replicas`) is part of the run, since each
+/// replica's chunk has its own BN statistics.
 public final class Trainer {
     public let settings: TrainingSettings
     public let configuration: ModelConfiguration
@@ -97,6 +103,10 @@ public final class Trainer {
     }
 
     public let totalSteps: Int
+    /// Tracks held-out sequences with the weights of the moment (`--validate`).
+    public var validation: TrainingValidation?
+    /// Validate every this many steps (and at the last step); 0: at every checkpoint.
+    public var validateEvery = 0
 
     /// Trains until `totalSteps` optimiser steps are done or `shouldStop` says so.
     /// - Throws: `TrainingError` after `maxSkippedInRow` non-finite batches in a row (having
@@ -132,8 +142,15 @@ public final class Trainer {
                 skippedInRow = 0
             }
             let rate = Double(b) / max(Date().timeIntervalSince(t0), 1e-9)
-            let entry = TrainingLogEntry(step: step, loss: value.total, focal: value.focal, giou: value.giou, l1: value.l1,
+            var entry = TrainingLogEntry(step: step, loss: value.total, focal: value.focal, giou: value.giou, l1: value.l1,
                                          iou: value.iou, lr: lr, grad_norm: norm, samples_per_s: rate, skipped: skipped)
+            if let validation, !skipped, step % (validateEvery > 0 ? validateEvery : checkpointEvery) == 0 || step == totalSteps {
+                let t = Date()
+                let v = try validation.evaluate(configuration: configuration, parameters: network.parameters())
+                entry.validation_auc = v.auc; entry.validation_precision = v.precision; entry.validation_norm_precision = v.normPrecision
+                progress?(String(format: "step %d: validation AUC %.2f, precision %.2f, normalised precision %.2f (%d sequences, %.1f s)",
+                                 step, v.auc, v.precision, v.normPrecision, validation.sequences.count, Date().timeIntervalSince(t)))
+            }
             log.append(entry)
             try appendLog(entry)
             if skipped {
@@ -210,6 +227,16 @@ public final class Trainer {
                             xTicks: Self.ticks(xs.first!, xs.last!), yTicks: Self.ticks(0, top),
                             series: series.map { LinePlot.Series(label: $0.0, xs: xs, ys: $0.1) })
         try PlotFiles.write(plot, svg: directory.pathAppending("loss.svg"))
+        let validated = log.filter { $0.validation_auc != nil }
+        guard !validated.isEmpty else { return }
+        let vx = validated.map { Double($0.step) }
+        let lo = vx.first!, hi = max(vx.last!, vx.first! + 1)
+        let vplot = LinePlot(title: "\(configuration.name): validation", xLabel: "step", yLabel: "%",
+                             xRange: lo...hi, yRange: 0...100, xTicks: Self.ticks(lo, hi), yTicks: Self.ticks(0, 100),
+                             series: [LinePlot.Series(label: "AUC", xs: vx, ys: validated.map { $0.validation_auc! }),
+                                      LinePlot.Series(label: "precision", xs: vx, ys: validated.map { $0.validation_precision! }),
+                                      LinePlot.Series(label: "norm. precision", xs: vx, ys: validated.map { $0.validation_norm_precision! })])
+        try PlotFiles.write(vplot, svg: directory.pathAppending("validation.svg"))
     }
 
     static func ticks(_ lo: Double, _ hi: Double) -> [Double] {

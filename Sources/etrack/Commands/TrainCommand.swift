@@ -21,7 +21,7 @@ struct Train: ParsableCommand {
         OUT gets checkpoint.safetensors (weights, Adam moments, step), model.safetensors (the latest weights, \
         for 'etrack track --model' and 'etrack export'), log.jsonl (one line per batch) and loss.svg/png. \
         --steps is the total the run should reach: '--steps 6 --resume' continues a run stopped at step 3. \
-        SIGINT/SIGTERM checkpoint and stop. Resume is bit-exact at one thread.
+        SIGINT/SIGTERM checkpoint and stop. Resume is bit-exact (with the --threads the run started with).
         """)
 
     @Option(help: "Configuration name (overrides after '@'), configuration JSON, or WEIGHTS.safetensors (its configuration, starting from its weights).")
@@ -90,6 +90,12 @@ struct Train: ParsableCommand {
     @Option(help: "Non-finite batches in a row that stop the run.")
     var maxSkipped = 10
 
+    @Option(name: .customLong("validate"), help: ArgumentHelp("Held-out sequences (folder layout) tracked with the weights of the moment; AUC, precision and normalised precision go to log.jsonl and validation.svg.", valueName: "folder:PATH"))
+    var validationData: String?
+
+    @Option(help: "Validate every this many steps (default: at every checkpoint) and at the end.")
+    var validateEvery: Int?
+
     @Option(help: .hidden)
     var injectNonFiniteAt: String?
 
@@ -100,6 +106,8 @@ struct Train: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if let validateEvery, validateEvery < 1 { throw ValidationError("--validate-every must be at least 1") }
+        if validateEvery != nil && validationData == nil { throw ValidationError("--validate-every needs --validate") }
     }
 
     func run() throws {
@@ -149,6 +157,18 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(settings: settings, sources: sources, directory: out, totalSteps: total,
                                   resume: resume, initial: start)
         trainer.checkpointEvery = every
+        if let validationData {
+            let v = try TrainingValidation(spec: validationData)
+            // A training sequence among the validation ones would flatter the numbers: say so.
+            let trainingNames = Set(sources.flatMap { $0.videos.map(\.name) })
+            let shared = v.sequences.map(\.name).filter { trainingNames.contains($0) }
+            if !shared.isEmpty {
+                FileHandle.standardError.write(Data("warning: --validate shares \(shared.count) sequence(s) with --data (\(shared.prefix(3).joined(separator: ", "))); the validation numbers are not held-out\n".utf8))
+            }
+            FileHandle.standardError.write(Data("validate \(validationData): \(v.sequences.count) sequences, \(v.frameCount) frames, every \(validateEvery ?? every) steps\n".utf8))
+            trainer.validation = v
+            trainer.validateEvery = validateEvery ?? every
+        }
         if let injectNonFiniteAt { trainer.injectNonFiniteAt = Set(try Self.numbers(injectNonFiniteAt, "--inject-non-finite-at").map { Int($0) }) }
         let interrupt = InterruptFlag()
         trainer.shouldStop = { interrupt.signalName != nil }
