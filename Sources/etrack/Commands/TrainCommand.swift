@@ -124,8 +124,9 @@ struct Train: ParsableCommand {
         for s in sources {
             FileHandle.standardError.write(Data("data \(s.spec): \(s.videos.count) videos/images, \(s.frameCount) frames\n".utf8))
         }
-        // Absolute paths in the run's settings, so a resume from another directory is the same run.
-        let absolute = specs.map { TrainingDataSpec(kind: $0.kind, path: URL(fileURLWithPath: $0.path).standardizedFileURL.path) }
+        // Absolute paths with symlinks resolved in the run's settings, so a resume from another
+        // directory, or through another link to the same data, is the same run.
+        let absolute = specs.map { TrainingDataSpec(kind: $0.kind, path: URL(fileURLWithPath: $0.path).standardizedFileURL.resolvingSymlinksInPath().path) }
         var settings = TrainingSettings(configuration: configuration, data: absolute.map(\.description))
         settings.ratios = try dataRatios.map { try Self.numbers($0, "--data-ratios") }
         settings.batchSize = batchSize
