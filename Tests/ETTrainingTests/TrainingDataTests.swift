@@ -18,7 +18,7 @@ final class TrainingDataTests: XCTestCase {
         XCTAssertEqual(try TrainingDataSpec(parsing: "got10k:/d/GOT-10k/train"), TrainingDataSpec(kind: .got10k, path: "/d/GOT-10k/train"))
         XCTAssertEqual(try TrainingDataSpec(parsing: "/d/seqs"), TrainingDataSpec(kind: .folder, path: "/d/seqs"))
         XCTAssertTrue(message { _ = try TrainingDataSpec(parsing: "vot:/d") }.contains("unknown data kind 'vot'"))
-        XCTAssertTrue(message { _ = try TrainingDataSpec(parsing: "trackingnet:/d") }.contains("not built yet"))
+        XCTAssertEqual(try TrainingDataSpec(parsing: "coco:/d/coco"), TrainingDataSpec(kind: .coco, path: "/d/coco"))
         XCTAssertTrue(message { _ = try TrainingDataSpec(parsing: "lasot:") }.contains("no path"))
     }
 

@@ -25,7 +25,7 @@ public enum DatasetCheck {
         for v in source.videos {
             summary.frames += v.framePaths.count
             summary.visibleFrames += v.visibleFrames.count
-            let annotation = v.isStill ? v.framePaths[0] : (v.framePaths[0].pathDeletingLastComponent.pathDeletingLastComponent).pathAppending("groundtruth.txt")
+            let annotation = annotationPath(of: v, kind: spec.kind)
             let size: (Int, Int)
             do { size = try imageSize(v.framePaths[0]) } catch {
                 summary.problems.append(DatasetError(path: v.framePaths[0], "\(error)")); continue
@@ -61,5 +61,17 @@ public enum DatasetCheck {
             }
         }
         return summary
+    }
+
+    /// The file a video's box lines come from, for `path:line:` messages (the frame itself for stills).
+    static func annotationPath(of v: TrainingVideo, kind: TrainingDataKind) -> String {
+        let frame = v.framePaths[0], dir = frame.pathDeletingLastComponent
+        if v.isStill { return frame }
+        switch kind {
+        case .got10k: return dir.pathAppending("groundtruth.txt")                       // <seq>/00000001.jpg
+        case .trackingnet:                                                               // TRAIN_n/frames/<seq>/0.jpg
+            return dir.pathDeletingLastComponent.pathDeletingLastComponent.pathAppending("anno").pathAppending(dir.pathLastComponent + ".txt")
+        default: return dir.pathDeletingLastComponent.pathAppending("groundtruth.txt")  // <seq>/img/00000001.jpg
+        }
     }
 }

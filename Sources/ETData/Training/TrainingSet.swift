@@ -14,10 +14,11 @@ public enum TrainingDataKind: String, Sendable, CaseIterable, Codable {
     /// LaSOT train: every `<class>/<class>-<n>/` not in `testing_set.txt`; visibility from
     /// `full_occlusion.txt` and `out_of_view.txt`.
     case lasot
-    /// Named so the error can say they are not read yet.
-    case trackingnet, coco
-
-    var isSupported: Bool { self != .trackingnet && self != .coco }
+    /// TrackingNet train: `TRAIN_0` … `TRAIN_11` (those present), or one chunk folder.
+    case trackingnet
+    /// COCO instances (`annotations/instances_train2017.json`): every non-crowd box is a
+    /// one-frame pseudo-video, as the images kind.
+    case coco
 }
 
 /// One `--data KIND:PATH` argument.
@@ -29,14 +30,11 @@ public struct TrainingDataSpec: Sendable, Equatable, CustomStringConvertible {
     /// Parses `KIND:PATH`; a bare path is `folder:PATH`.
     /// - Throws: `DatasetError` naming the argument and the kinds there are.
     public init(parsing text: String) throws {
-        let kinds = TrainingDataKind.allCases.filter(\.isSupported).map(\.rawValue).joined(separator: ", ")
+        let kinds = TrainingDataKind.allCases.map(\.rawValue).joined(separator: ", ")
         if let colon = text.firstIndex(of: ":") {
             let k = String(text[..<colon]).lowercased(), p = String(text[text.index(after: colon)...])
             guard let kind = TrainingDataKind(rawValue: k) else {
                 throw DatasetError(path: text, "unknown data kind '\(k)' (use one of \(kinds), as KIND:PATH)")
-            }
-            guard kind.isSupported else {
-                throw DatasetError(path: text, "the \(k) reader is not built yet (kinds read today: \(kinds)); write it in the folder layout, or its boxes as an images set (boxes.csv)")
             }
             guard !p.isEmpty else { throw DatasetError(path: text, "no path after '\(k):'") }
             self.init(kind: kind, path: p)
@@ -113,8 +111,12 @@ public struct TrainingSource: Sendable {
                 seqs.removeAll { test.contains($0.name) }
             }
             videos = seqs.map(TrainingVideo.init)
-        case .trackingnet, .coco:
-            throw DatasetError(path: root, "the \(spec.kind.rawValue) reader is not built yet")
+        case .trackingnet:
+            videos = try TrackingNetDataset.load(root: root).map(TrainingVideo.init)
+        case .coco:
+            videos = try COCODataset.load(root: root).map {
+                TrainingVideo(name: "coco/\($0.imagePath.pathLastComponent)#\($0.annotationID)", framePaths: [$0.imagePath], boxes: [$0.box])
+            }
         }
         videos.removeAll { $0.visibleFrames.isEmpty }
         if videos.isEmpty { throw DatasetError(path: root, "no video or image with a visible target (\(spec))") }

@@ -18,13 +18,13 @@ struct DataCheck: ParsableCommand {
         discussion: """
         Checks that it loads (missing frames, annotation and absent.txt lengths, lines that do not parse), \
         then boxes with no area, boxes at least half outside their frame, and absent.txt flags that contradict \
-        the boxes. Formats as for 'etrack train --data': folder, images, got10k, lasot.
+        the boxes. Formats as for 'etrack train --data': folder, images, got10k, lasot, trackingnet, coco.
         """)
 
     @Argument(help: "The dataset folder.")
     var dir: String
 
-    @Option(help: "folder, images, got10k or lasot.")
+    @Option(help: "folder, images, got10k, lasot, trackingnet or coco.")
     var format = "folder"
 
     func run() throws {
@@ -42,44 +42,35 @@ struct DataCheck: ParsableCommand {
 struct DataConvert: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Write a GOT-10k or LaSOT split in the folder layout (frames linked, not copied).",
+        abstract: "Write a dataset in our folder (or images) layout, frames linked, not copied.",
         discussion: """
         Each sequence becomes OUT/<name>/img/ (symbolic links to the frames), groundtruth.txt (x,y,w,h per frame) \
         and, where the source flags absent frames (GOT-10k absence.label, LaSOT full_occlusion | out_of_view), \
-        absent.txt with one 0/1 per frame.
+        absent.txt with one 0/1 per frame. COCO is written by default in the images layout (OUT/boxes.csv, \
+        OUT/images linking to the image folder); --layout folder makes one-frame sequences instead. \
+        The output appears only when complete (it is built under a hidden name and renamed).
         """)
 
     @Argument(help: "The source dataset root.")
     var source: String
 
-    @Option(help: "got10k or lasot.")
+    @Option(help: "got10k, lasot, trackingnet, coco, images or folder.")
     var format: String
 
     @Option(help: "Output root (must not exist).")
     var out: String
 
+    @Option(help: "folder or images (default: images for coco, folder otherwise).")
+    var layout: String?
+
     func run() throws {
-        let seqs: [TrackingSequence]
-        switch format {
-        case "got10k": seqs = try GOT10kDataset.load(root: source)
-        case "lasot": seqs = try LaSOTDataset.load(root: source, useTestList: false)
-        default: throw ValidationError("--format \(format): use got10k or lasot")
+        let spec = try TrainingDataSpec(parsing: "\(format):\(source)")
+        var chosen: DatasetConversion.Layout?
+        if let layout {
+            guard let l = DatasetConversion.Layout(rawValue: layout) else { throw ValidationError("--layout \(layout): use folder or images") }
+            chosen = l
         }
-        guard !FileManager.default.fileExists(atPath: out) else { throw ValidationError("\(out) exists; choose a new folder") }
-        let fm = FileManager.default
-        for s in seqs {
-            let dir = out.pathAppending(s.name), img = dir.pathAppending("img")
-            try fm.createDirectory(atPath: img, withIntermediateDirectories: true)
-            for (i, f) in s.framePaths.enumerated() {
-                let target = f.hasPrefix("/") ? f : fm.currentDirectoryPath.pathAppending(f)
-                try fm.createSymbolicLink(atPath: img.pathAppending(String(format: "%08d.", i + 1) + f.pathExtensionName), withDestinationPath: target)
-            }
-            let gt = s.groundTruth.map { $0?.description ?? "NaN,NaN,NaN,NaN" }.joined(separator: "\n") + "\n"
-            try AtomicFile.write(gt, to: dir.pathAppending("groundtruth.txt"))
-            if let absent = s.absent {
-                try AtomicFile.write(absent.map { $0 ? "1" : "0" }.joined(separator: "\n") + "\n", to: dir.pathAppending("absent.txt"))
-            }
-        }
-        print("wrote \(seqs.count) sequences to \(out)")
+        let s = try DatasetConversion.convert(spec, to: out, layout: chosen)
+        print("wrote \(s.videos) \(spec.kind == .coco && chosen != .folder ? "boxes" : "sequences") (\(s.frames) frames, linked) to \(out)")
     }
 }

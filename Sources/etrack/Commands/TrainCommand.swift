@@ -13,8 +13,9 @@ struct Train: ParsableCommand {
         discussion: """
         DATA is KIND:PATH (repeat --data for several sources): folder (our layout: <name>/img/, groundtruth.txt, \
         optional absent.txt), images (<set>/boxes.csv with image,x,y,w,h), got10k (train split; PATH/exclude.txt \
-        lists sequences to skip, e.g. the vot-train exclusion), lasot (every sequence not in testing_set.txt). \
-        Pairs: a visible template frame and a visible search frame at most 200 frames later; crops of factor 2 \
+        lists sequences to skip, e.g. the vot-train exclusion), lasot (every sequence not in testing_set.txt), \
+        trackingnet (the TRAIN_n chunks present, or one chunk), coco (annotations/instances_train2017.json; \
+        every non-crowd box a still). Pairs: a visible template frame and a visible search frame at most 200 frames later; crops of factor 2 \
         (template) and 4 (search) with the recipe's jitter and colour augmentation. Loss: focal + 2 GIoU + 5 L1 \
         (center head) or 2 GIoU + 5 L1 (corner head). AdamW, clip 0.1, step decay x0.1 at --milestones (with --epochs: at 80% of them).
 
