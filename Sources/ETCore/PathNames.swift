@@ -1,3 +1,5 @@
+import Foundation
+
 /// Path-name arithmetic on strings, as NSString's path methods do it, without NSString: on Linux,
 /// swift-corelibs-foundation's `NSString.lastPathComponent` and friends crash on a path holding
 /// "//" followed by a non-ASCII character (e.g. "out//vidéo.mp4"; found by the `arguments` fuzz
@@ -49,4 +51,10 @@ extension StringProtocol {
         if isEmpty { return component }
         return hasSuffix("/") ? String(self) + component : String(self) + "/" + component
     }
+}
+
+extension String {
+    /// The path made absolute against the working directory, with `.` and `..` removed: what a
+    /// run records, or a link points to, so that it means the same from any directory.
+    public var absolutePath: String { URL(fileURLWithPath: self).standardizedFileURL.path }
 }

@@ -1,3 +1,4 @@
+import ETCore
 import ETData
 import ETTestSupport
 import Foundation
@@ -16,7 +17,7 @@ final class TrainingDataReadersTests: XCTestCase {
     }
 
     func write(_ text: String, _ path: String) throws {
-        try fm.createDirectory(atPath: path.pathDeletingLastComponentForTest, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: path.pathDeletingLastComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
@@ -142,8 +143,4 @@ final class TrainingDataReadersTests: XCTestCase {
         XCTAssertEqual(try fm.contentsOfDirectory(atPath: parent), [])
         XCTAssertTrue(message { _ = try DatasetConversion.convert(try TrainingDataSpec(parsing: "lasot:" + tn), to: parent + "/y", layout: .images) }.contains("the images layout is for still-image sets"))
     }
-}
-
-extension String {
-    fileprivate var pathDeletingLastComponentForTest: String { (self as NSString).deletingLastPathComponent }
 }

@@ -22,10 +22,13 @@ public enum DatasetConversion {
     }
 
     /// Converts a source (any kind `etrack train --data` reads) into `out`, which must not exist.
-    /// - Parameter layout: nil = `images` for COCO, `folder` for the others.
+    /// The layout written when none is asked for: `images` for COCO, `folder` for the others.
+    public static func defaultLayout(for kind: TrainingDataKind) -> Layout { kind == .coco ? .images : .folder }
+
+    /// - Parameter layout: nil = `defaultLayout(for: spec.kind)`.
     /// - Throws: `DatasetError` from the reader, or naming `out` when it exists or cannot be written.
     public static func convert(_ spec: TrainingDataSpec, to out: String, layout: Layout? = nil) throws -> Summary {
-        let layout = layout ?? (spec.kind == .coco ? .images : .folder)
+        let layout = layout ?? defaultLayout(for: spec.kind)
         let fm = FileManager.default
         guard !fm.fileExists(atPath: out) else { throw DatasetError(path: out, "exists; choose a new folder (nothing was written)") }
         let parent = out.pathDeletingLastComponent.isEmpty ? "." : out.pathDeletingLastComponent
@@ -72,10 +75,6 @@ public enum DatasetConversion {
         }
     }
 
-    static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath.pathAppending(path)
-    }
-
     static func writeText(_ text: String, _ path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) else {
             throw DatasetError(path: path, "cannot write (\(String(cString: strerror(errno))))")
@@ -88,13 +87,14 @@ public enum DatasetConversion {
         var names = Set<String>(), frames = 0
         for s in seqs {
             // Names must be unique folder names (TrackingNet chunks or LaSOT classes could repeat one).
-            var name = s.name.replacingOccurrences(of: "/", with: "_"), k = 2
-            while names.contains(name) { name = "\(s.name)_\(k)"; k += 1 }
+            let base = s.name.replacingOccurrences(of: "/", with: "_")
+            var name = base, k = 2
+            while names.contains(name) { name = "\(base)_\(k)"; k += 1 }
             names.insert(name)
             let seqDir = dir.pathAppending(name), img = seqDir.pathAppending("img")
             try fm.createDirectory(atPath: img, withIntermediateDirectories: true)
             for (i, f) in s.framePaths.enumerated() {
-                try fm.createSymbolicLink(atPath: img.pathAppending(String(format: "%08d.", i + 1) + f.pathExtensionName), withDestinationPath: absolute(f))
+                try fm.createSymbolicLink(atPath: img.pathAppending(String(format: "%08d.", i + 1) + f.pathExtensionName), withDestinationPath: f.absolutePath)
             }
             frames += s.framePaths.count
             try writeText(s.groundTruth.map { $0?.description ?? "NaN,NaN,NaN,NaN" }.joined(separator: "\n") + "\n", seqDir.pathAppending("groundtruth.txt"))
@@ -107,7 +107,7 @@ public enum DatasetConversion {
 
     /// `boxes.csv` and an `images` link to the image folder.
     static func writeImages(_ instances: [COCODataset.Instance], imageDir: String, to dir: String) throws -> Summary {
-        try FileManager.default.createSymbolicLink(atPath: dir.pathAppending("images"), withDestinationPath: absolute(imageDir))
+        try FileManager.default.createSymbolicLink(atPath: dir.pathAppending("images"), withDestinationPath: imageDir.absolutePath)
         var csv = "image,x,y,w,h,label\n"
         for i in instances {
             let b = i.box

@@ -65,12 +65,12 @@ struct DataConvert: ParsableCommand {
 
     func run() throws {
         let spec = try TrainingDataSpec(parsing: "\(format):\(source)")
-        var chosen: DatasetConversion.Layout?
+        var chosen = DatasetConversion.defaultLayout(for: spec.kind)
         if let layout {
             guard let l = DatasetConversion.Layout(rawValue: layout) else { throw ValidationError("--layout \(layout): use folder or images") }
             chosen = l
         }
         let s = try DatasetConversion.convert(spec, to: out, layout: chosen)
-        print("wrote \(s.videos) \(spec.kind == .coco && chosen != .folder ? "boxes" : "sequences") (\(s.frames) frames, linked) to \(out)")
+        print("wrote \(s.videos) \(chosen == .images ? "boxes" : "sequences") (\(s.frames) frames, linked) to \(out)")
     }
 }

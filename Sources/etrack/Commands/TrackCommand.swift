@@ -89,8 +89,7 @@ struct Track: ParsableCommand {
 
     /// What decides the results, recorded in _run.json so --resume can refuse a different run.
     private func runRecord(initBox: BoundingBox) -> TrackRunManifest.Run {
-        func absolute(_ p: String) -> String { URL(fileURLWithPath: p).standardizedFileURL.path }
-        return TrackRunManifest.Run(model: absolute(model), source: absolute(sequence ?? video!), initBox: initBox.description,
+        return TrackRunManifest.Run(model: model.absolutePath, source: (sequence ?? video!).absolutePath, initBox: initBox.description,
                                     options: "mode=\(modeOptions.mode ?? "default") opencv-version=\(modeOptions.openCVVersion ?? "default") diagnostics=\(diagnostics)")
     }
 
